@@ -1,0 +1,19 @@
+"""The command-line interface: a thin Typer layer over the library."""
+
+from __future__ import annotations
+
+import sys
+
+from rnncli.cli.app import app, silence_stdout
+from rnncli.cli import data as _data, demo as _demo, vocab as _vocab  # noqa: F401  (register)
+
+
+def main() -> None:
+    try:
+        app()
+    except BrokenPipeError:
+        silence_stdout()
+        sys.exit(0)
+
+
+__all__ = ["app", "main"]

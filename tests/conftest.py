@@ -1,0 +1,59 @@
+"""Shared fixtures: a CLI runner with stdout and stderr kept apart, and the real data."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from rnncli.cli import app
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLE = ROOT / "sample_data"
+SHARED = Path(os.environ.get("RNNCLI_SHARED_DATA", ROOT.parent / "shared" / "data"))
+
+
+class Cli:
+    def __init__(self) -> None:
+        self.runner = CliRunner()
+
+    def __call__(self, *args: Any, input: str | bytes | None = None,
+                 env: dict[str, str] | None = None) -> Any:
+        return self.runner.invoke(app, [str(a) for a in args], input=input, env=env)
+
+    def ok(self, *args: Any, input: str | bytes | None = None) -> Any:
+        result = self(*args, input=input)
+        assert result.exit_code == 0, f"exit {result.exit_code}\n{result.stderr}\n{result.exception!r}"
+        return result
+
+
+@pytest.fixture
+def cli() -> Cli:
+    return Cli()
+
+
+def shared(*parts: str) -> Path:
+    """A file of ../shared/data, or skip the test saying why."""
+    path = SHARED.joinpath(*parts)
+    if not path.is_file():
+        pytest.skip(f"real data not available: {path} is absent")
+    return path
+
+
+def assert_one_error(result: Any, code: int = 1, contains: str = "") -> None:
+    """The contract of every user error: one 'error:' line on stderr, no traceback, no stdout."""
+    assert result.exit_code == code, (result.exit_code, result.stderr, result.exception)
+    lines = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+    assert contains in lines[0], lines[0]
+
+
+def run_module(*args: str, **kwargs: Any) -> Any:
+    import subprocess
+
+    return subprocess.run([sys.executable, "-m", "rnncli", *args], capture_output=True, **kwargs)

@@ -1,0 +1,49 @@
+"""The commands as processes: pipes that close early, start-up without torch, missing newlines."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from tests.conftest import SAMPLE, run_module
+
+
+def test_encode_into_head_ends_quietly(tmp_path):
+    vocab = tmp_path / "v.json"
+    assert run_module("build-vocab", str(SAMPLE / "english.txt"), "-o", str(vocab), "-q").returncode == 0
+    big = tmp_path / "big.txt"
+    big.write_text((SAMPLE / "english.txt").read_text() * 20)
+    pipeline = (f"{sys.executable} -m rnncli encode -v {vocab} {big} | head -1 >/dev/null; "
+                "echo ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
+    assert done.stdout.strip() == "0"
+    assert done.stderr == ""
+
+
+def test_encode_and_decode_never_import_torch(tmp_path):
+    probe = ("import sys, runpy; sys.argv = ['rnncli', 'encode', '--help'];\n"
+             "try:\n    runpy.run_module('rnncli', run_name='__main__')\n"
+             "except SystemExit:\n    pass\n"
+             "assert 'torch' not in sys.modules, 'torch was imported'\n")
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    import ast
+    from pathlib import Path
+
+    import rnncli.text
+
+    for path in Path(rnncli.text.__file__).parent.glob("*.py"):
+        tree = ast.parse(path.read_text())
+        names = {alias.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                 for alias in node.names} | {node.module for node in ast.walk(tree)
+                                             if isinstance(node, ast.ImportFrom) and node.module}
+        assert not any(name.split(".")[0] in ("torch", "typer", "rich") for name in names), path
+
+
+def test_round_trip_keeps_a_missing_final_newline(tmp_path):
+    vocab = tmp_path / "v.json"
+    run_module("build-vocab", str(SAMPLE / "english.txt"), "-o", str(vocab), "--level", "char", "-q")
+    text = "no newline at the end \u00e9\u2581"
+    ids = run_module("encode", "-v", str(vocab), input=text.encode()).stdout
+    assert not ids.endswith(b"\n")
+    assert run_module("decode", "-v", str(vocab), input=ids).stdout == text.encode()
