@@ -18,7 +18,7 @@ from typing import Any, Iterable, Sequence
 
 from rnncli.errors import FormatError
 from rnncli.fileio import MiB, read_json, write_json
-from rnncli.text.words import SPLITS, join_words, splitter
+from rnncli.text.words import SPLITS, WordJoiner, join_words, splitter
 
 FORMAT = "rnncli-vocab"
 VERSION = 1
@@ -250,6 +250,57 @@ class SentencePieceVocab(Vocab):
 
     def decode_batch(self, id_lists: Sequence[Sequence[int]]) -> list[str]:
         return self._sp.decode([_strip_specials(ids) for ids in id_lists])
+
+
+class StreamDecoder:
+    """Turns ids into text one at a time, for output that streams as it is generated.
+
+    ``<eos>`` becomes a newline; ``<pad>`` and ``<bos>`` are dropped; byte pieces are held until
+    they form a whole character.
+    """
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.vocab = vocab
+        self.pending = bytearray()
+        self.joiner = WordJoiner(vocab.split) if isinstance(vocab, WordVocab) else None
+        self.byte_ids = {i: int(t[3:5], 16) for i, t in enumerate(vocab.tokens)
+                         if len(t) == 6 and t.startswith("<0x") and t.endswith(">")}
+
+    def _flush_bytes(self) -> str:
+        if not self.pending:
+            return ""
+        text = self.pending.decode("utf-8", "replace")
+        self.pending.clear()
+        return text
+
+    def feed(self, token_id: int) -> str:
+        if token_id in (PAD, BOS):
+            return ""
+        if token_id == EOS:
+            if self.joiner is not None:
+                self.joiner.reset()
+            return self._flush_bytes() + "\n"
+        byte = self.byte_ids.get(token_id)
+        if byte is not None and not isinstance(self.vocab, WordVocab):
+            self.pending.append(byte)
+            try:
+                text = self.pending.decode("utf-8")
+            except UnicodeDecodeError:
+                if len(self.pending) >= 4:
+                    return self._flush_bytes()
+                return ""
+            self.pending.clear()
+            return text
+        prefix = self._flush_bytes()
+        token = self.vocab.tokens[token_id]
+        if self.joiner is not None:
+            return prefix + self.joiner.feed(token)
+        if isinstance(self.vocab, SentencePieceVocab):
+            return prefix + token.replace(META_SPACE, " ")
+        return prefix + token
+
+    def flush(self) -> str:
+        return self._flush_bytes()
 
 
 def vocab_from_json(data: Any, source: str = "vocabulary") -> Vocab:

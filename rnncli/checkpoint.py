@@ -1,0 +1,281 @@
+"""Run directories: safetensors weights, JSON config, the vocabulary, metrics; all written atomically.
+
+A run directory holds::
+
+    config.json         what rebuilds the model (format, version, task, model, training options)
+    vocab.json          the tokenizer
+    labels.json         classifier label names (classification runs)
+    best.safetensors    weights with the best validation score
+    last.safetensors    the last checkpoint: weights, optimiser, RNG and data position, in one
+                        file written atomically, so it is always complete and consistent
+    metrics.jsonl       one JSON object per evaluation
+
+Loading never unpickles: weights are safetensors, everything else JSON, each read with a size
+bound and validated against the config (shapes, vocabulary size) before use.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from rnncli import __version__
+from rnncli.errors import FormatError, InputError
+from rnncli.fileio import MiB, read_bounded, read_json, write_bytes, write_json
+from rnncli.models.config import ModelConfig
+from rnncli.text.vocab import Vocab, load_vocab
+
+RUN_FORMAT = "rnncli-run"
+RUN_VERSION = 1
+CONFIG, VOCAB, LABELS = "config.json", "vocab.json", "labels.json"
+BEST, LAST, METRICS = "best.safetensors", "last.safetensors", "metrics.jsonl"
+MAX_HEADER = 16 * MiB
+MAX_CONFIG = 4 * MiB
+MODEL = "model/"
+
+
+def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> int:
+    return sum(t.numel() * t.element_size() for t in tensors.values())
+
+
+def pack(groups: dict[str, dict[str, torch.Tensor]], metadata: dict[str, Any] | None = None) -> bytes:
+    """One safetensors blob from named groups of tensors (``group/name`` keys) and JSON metadata."""
+    from safetensors.torch import save
+
+    flat = {f"{group}/{name}": t.detach().cpu().contiguous().clone()
+            for group, tensors in groups.items() for name, t in tensors.items()}
+    meta = {"format": "rnncli", "version": str(RUN_VERSION)}
+    if metadata is not None:
+        meta["state"] = json.dumps(metadata, allow_nan=False)
+    return save(flat, metadata=meta)
+
+
+def read_safetensors(path: Path, limit: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Tensors and decoded metadata of a safetensors file, refusing anything malformed."""
+    from safetensors.torch import load
+
+    data = read_bounded(path, limit, "checkpoint")
+    if len(data) < 8:
+        raise FormatError(f"{path}: truncated checkpoint ({len(data)} bytes)")
+    (header_len,) = struct.unpack("<Q", data[:8])
+    if header_len > min(MAX_HEADER, len(data) - 8):
+        raise FormatError(f"{path}: not a safetensors checkpoint (bad or truncated header)")
+    try:
+        header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
+        tensors = load(data)
+    except Exception as exc:  # safetensors raises its own error type for every malformation
+        raise FormatError(f"{path}: not a valid safetensors checkpoint ({_first_line(exc)})") from None
+    meta = header.get("__metadata__") or {} if isinstance(header, dict) else {}
+    if not isinstance(meta, dict) or meta.get("format") != "rnncli":
+        raise FormatError(f"{path}: not an rnncli checkpoint")
+    if int(meta.get("version", "0") or 0) > RUN_VERSION:
+        raise FormatError(f"{path}: checkpoint format version {meta['version']} is newer than this rnncli reads")
+    state: dict[str, Any] = {}
+    if "state" in meta:
+        try:
+            state = json.loads(meta["state"])
+        except json.JSONDecodeError:
+            raise FormatError(f"{path}: checkpoint metadata is not valid JSON") from None
+    return tensors, state
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+def group(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
+    prefix = name + "/"
+    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
+
+
+def load_checkpoint(model: nn.Module, path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
+    """Load the ``model/`` weights of a checkpoint into ``model`` after checking every name and
+    shape; returns all tensors of the file (optimiser, RNG, ...) and its metadata."""
+    expected = model.state_dict()
+    # weights, two Adam moments, and a little more: anything far larger is not ours
+    limit = 4 * _tensor_bytes(expected) + 64 * MiB
+    tensors, state = read_safetensors(path, limit)
+    weights = group(tensors, "model")
+    missing = sorted(set(expected) - set(weights))
+    extra = sorted(set(weights) - set(expected))
+    if missing or extra:
+        what = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
+        raise FormatError(f"{path}: weights do not fit the model in config.json ({what})")
+    for name, tensor in expected.items():
+        if tuple(weights[name].shape) != tuple(tensor.shape):
+            raise FormatError(
+                f"{path}: weight {name} has shape {tuple(weights[name].shape)}, "
+                f"config.json implies {tuple(tensor.shape)}")
+        if weights[name].dtype != tensor.dtype:
+            raise FormatError(f"{path}: weight {name} has dtype {weights[name].dtype}, expected {tensor.dtype}")
+    model.load_state_dict(weights, strict=True)
+    return tensors, state
+
+
+@dataclass
+class RunConfig:
+    task: str
+    model: ModelConfig
+    training: dict[str, Any] = field(default_factory=dict)
+    labels: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"format": RUN_FORMAT, "version": RUN_VERSION, "rnncli": __version__, "task": self.task,
+                "model": self.model.to_json(), "training": self.training}
+
+    @classmethod
+    def from_json(cls, data: Any, source: str) -> "RunConfig":
+        if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
+            raise FormatError(f"{source}: not an rnncli run configuration")
+        version = data.get("version")
+        if not isinstance(version, int) or version < 1:
+            raise FormatError(f"{source}: run configuration has no valid version")
+        if version > RUN_VERSION:
+            raise FormatError(f"{source}: run format version {version} is newer than this rnncli reads "
+                              f"({RUN_VERSION}); upgrade rnncli")
+        try:
+            model = ModelConfig.from_json(data.get("model"))
+        except FormatError as exc:
+            raise FormatError(f"{source}: {exc}") from None
+        except TypeError:
+            raise FormatError(f"{source}: invalid model configuration") from None
+        task = data.get("task")
+        if task != model.task:
+            raise FormatError(f"{source}: task {task!r} disagrees with the model configuration")
+        training = data.get("training", {})
+        if not isinstance(training, dict):
+            raise FormatError(f"{source}: training options must be an object")
+        return cls(task, model, training)
+
+
+class RunDir:
+    """The files of one run, with atomic writes and validated reads."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+
+    def file(self, name: str) -> Path:
+        return self.path / name
+
+    def create(self) -> None:
+        if self.path.exists() and not self.path.is_dir():
+            raise InputError(f"{self.path}: exists and is not a directory")
+        try:
+            self.path.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise InputError(f"{self.path}: cannot create run directory ({exc.strerror})") from None
+
+    def check_exists(self) -> None:
+        if not self.path.exists():
+            raise InputError(f"{self.path}: no such run directory")
+        if not self.path.is_dir():
+            raise InputError(f"{self.path}: not a run directory (it is a file)")
+
+    def require(self, *names: str) -> None:
+        self.check_exists()
+        missing = [n for n in names if not self.file(n).is_file()]
+        if missing:
+            raise FormatError(f"run directory {self.path} is missing {', '.join(missing)}")
+
+    def save_config(self, config: RunConfig) -> None:
+        write_json(self.file(CONFIG), config.to_json())
+
+    def load_config(self) -> RunConfig:
+        self.require(CONFIG)
+        return RunConfig.from_json(read_json(self.file(CONFIG), MAX_CONFIG, "run configuration"),
+                                   str(self.file(CONFIG)))
+
+    def save_labels(self, labels: list[str]) -> None:
+        write_json(self.file(LABELS), {"format": "rnncli-labels", "version": 1, "labels": labels})
+
+    def load_labels(self, expected: int) -> list[str]:
+        self.require(LABELS)
+        data = read_json(self.file(LABELS), MAX_CONFIG, "label file")
+        labels = data.get("labels") if isinstance(data, dict) else None
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels) \
+                or len(set(labels)) != len(labels):
+            raise FormatError(f"{self.file(LABELS)}: not an rnncli label file")
+        if len(labels) != expected:
+            raise FormatError(f"{self.file(LABELS)}: {len(labels)} labels, but the model has {expected} outputs")
+        return labels
+
+    def load_vocab(self, expected_size: int | None = None) -> Vocab:
+        self.require(VOCAB)
+        vocab = load_vocab(self.file(VOCAB))
+        if expected_size is not None and len(vocab) != expected_size:
+            raise FormatError(
+                f"{self.file(VOCAB)}: vocabulary of {len(vocab):,} tokens does not match the model's "
+                f"embedding of {expected_size:,}")
+        return vocab
+
+    def weights_file(self, which: str = "best") -> Path:
+        """``best`` falls back to ``last`` when no evaluation has produced a best yet."""
+        self.check_exists()
+        order = {"best": [BEST, LAST], "last": [LAST]}[which]
+        for name in order:
+            if self.file(name).is_file():
+                return self.file(name)
+        raise FormatError(f"run directory {self.path} is missing {order[0]} (no checkpoint saved)")
+
+    def read_metrics(self) -> list[dict[str, Any]]:
+        path = self.file(METRICS)
+        if not path.is_file():
+            return []
+        records = []
+        for number, line in enumerate(read_bounded(path, 256 * MiB, "metrics file").decode("utf-8", "replace").splitlines(), 1):
+            if line.strip():
+                try:
+                    records.append(json.loads(line))
+                except json.JSONDecodeError:
+                    raise FormatError(f"{path}:{number}: invalid JSON") from None
+        return records
+
+    def write_metrics(self, records: list[dict[str, Any]]) -> None:
+        text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records)
+        write_bytes(self.file(METRICS), text.encode("utf-8"))
+
+
+@dataclass
+class LoadedRun:
+    run: RunDir
+    config: RunConfig
+    vocab: Vocab
+    model: nn.Module
+    weights: Path
+
+
+def build_model(config: ModelConfig) -> nn.Module:
+    if config.task == "lm":
+        from rnncli.models.lm import LanguageModel
+
+        return LanguageModel(config)
+    from rnncli.models.classifier import Classifier
+
+    return Classifier(config)
+
+
+def load_run(path: str | os.PathLike[str], which: str = "best", task: str | None = None) -> LoadedRun:
+    """Everything needed to use a trained model, each file validated against the others."""
+    run = RunDir(path)
+    run.require(CONFIG, VOCAB)
+    config = run.load_config()
+    if task is not None and config.task != task:
+        kind = "language model" if config.task == "lm" else "classifier"
+        raise InputError(f"{run.path} holds a {kind}; this command needs a "
+                         f"{'language model' if task == 'lm' else 'classifier'}")
+    vocab = run.load_vocab(config.model.vocab_size)
+    if config.task == "classify":
+        config.labels = run.load_labels(config.model.num_labels)
+    weights = run.weights_file(which)
+    model = build_model(config.model)
+    load_checkpoint(model, weights)
+    model.eval()
+    return LoadedRun(run, config, vocab, model, weights)

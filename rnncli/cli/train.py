@@ -1,0 +1,104 @@
+"""train: language models and classifiers."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal, Optional
+
+import typer
+
+from rnncli.cli.app import app
+from rnncli.cli.common import info
+
+Model = Literal["rnn", "lstm", "gru", "bow"]
+Level = Literal["word", "char", "bpe", "unigram"]
+
+
+@app.command()
+def train(
+    corpus: Annotated[Optional[list[str]], typer.Argument(help="Training text (language model) or labelled data (classifier). Optional with --resume.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Run directory to create (or resume).")] = "",
+    task: Annotated[Optional[Literal["lm", "classify"]], typer.Option(help="lm or classify [default: from the data].")] = None,
+    model: Annotated[Optional[Model], typer.Option("--model", "-m", help="rnn, lstm, gru (bow: classifier only) [default: lstm].")] = None,
+    valid: Annotated[Optional[str], typer.Option(help="Validation file [default: a held-out tail of the corpus].")] = None,
+    vocab: Annotated[Optional[str], typer.Option("--vocab", "-v", help="Use this vocabulary instead of building one.")] = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run in --output from its last checkpoint.")] = False,
+    level: Annotated[Optional[Level], typer.Option(help="Tokenizer level when building one [default: char up to 4 MB of text, else bpe].")] = None,
+    split: Annotated[Optional[Literal["punct", "whitespace"]], typer.Option(help="Word level: punctuation split or whitespace tokens.")] = None,
+    lowercase: Annotated[Optional[bool], typer.Option("--lowercase", help="Word level: lowercase.")] = None,
+    min_freq: Annotated[Optional[int], typer.Option(min=1, help="Word/char level: minimum count.")] = None,
+    max_size: Annotated[Optional[int], typer.Option(min=1, help="Word/char level: most frequent tokens kept.")] = None,
+    vocab_size: Annotated[Optional[int], typer.Option(min=1, help="bpe/unigram size.")] = None,
+    embed: Annotated[Optional[int], typer.Option(min=1, max=65536, help="Embedding size [default: from the corpus].")] = None,
+    hidden: Annotated[Optional[int], typer.Option(min=1, max=65536, help="Hidden units per layer [default: from the corpus].")] = None,
+    layers: Annotated[Optional[int], typer.Option(min=1, max=64, help="Recurrent layers.")] = None,
+    dropout: Annotated[Optional[float], typer.Option(min=0.0, max=0.99, help="Dropout.")] = None,
+    tie_weights: Annotated[Optional[bool], typer.Option("--tie-weights", help="Language model: share embedding and output weights.")] = None,
+    adaptive: Annotated[Optional[bool], typer.Option("--adaptive/--no-adaptive", help="Language model: adaptive softmax [default: for 8,000+ tokens].")] = None,
+    batch_size: Annotated[Optional[int], typer.Option(min=1, max=1_000_000, help="Batch size.")] = None,
+    bptt: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="Language model: steps of truncated backpropagation through time.")] = None,
+    lr: Annotated[Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")] = None,
+    weight_decay: Annotated[Optional[float], typer.Option(min=0.0, help="AdamW weight decay.")] = None,
+    clip: Annotated[Optional[float], typer.Option(min=0.0, help="Gradient-norm clipping threshold; 0 turns it off [default: 1.0].")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the data.")] = None,
+    max_steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many steps.")] = None,
+    time_budget: Annotated[Optional[float], typer.Option(min=0.001, help="Seconds for the whole command: train, evaluate and save within it.")] = None,
+    eval_every: Annotated[Optional[int], typer.Option(min=1, help="Evaluate every N steps [default: about 10 times per run].")] = None,
+    save_every: Annotated[Optional[str], typer.Option(help="Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s].")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 0].")] = None,
+    on_nan: Annotated[Optional[Literal["stop", "skip"]], typer.Option(help="On a non-finite loss: stop (keeping the last good checkpoint) or skip the batch.")] = None,
+    device: Annotated[Literal["auto", "cpu", "cuda", "mps"], typer.Option(help="Where to train.")] = "auto",
+    precision: Annotated[Optional[Literal["auto", "fp32", "bf16"]], typer.Option(help="bf16 autocast where the hardware is fast at it [default: auto].")] = None,
+    threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
+    encoding: Annotated[str, typer.Option(help="Text encoding of the inputs.")] = "utf-8",
+    errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+) -> None:
+    """Train a language model (rnn, lstm, gru) or a classifier on a corpus."""
+    started = time.time()
+    from rnncli.cli.progress import ProgressPrinter
+    from rnncli.errors import ConfigError
+    from rnncli.runs import TrainRequest, describe_lm, prepare_lm
+
+    if not output:
+        raise ConfigError("missing option --output / -o (the run directory)")
+    every_s, every_steps = _save_every(save_every)
+    request = TrainRequest(
+        corpus=list(corpus or []), output=output, task=task, valid=valid, vocab=vocab, resume=resume,
+        level=level, split=split, lowercase=lowercase, min_freq=min_freq, max_size=max_size,
+        vocab_size=vocab_size, kind=model, embed=embed, hidden=hidden, layers=layers, dropout=dropout,
+        tie_weights=tie_weights, adaptive=adaptive, batch_size=batch_size, bptt=bptt, lr=lr,
+        weight_decay=weight_decay, clip=clip, epochs=epochs, max_steps=max_steps, time_budget=time_budget,
+        eval_every=eval_every, save_every=every_s, save_every_steps=every_steps, seed=seed, on_nan=on_nan,
+        device=device, precision=precision, threads=threads, encoding=encoding, errors=errors)
+    say = (lambda message: None) if quiet else info
+    printer = ProgressPrinter(quiet=quiet)
+    prepared = prepare_lm(request, say, printer, started)
+    say(describe_lm(prepared.info))
+    try:
+        final = prepared.trainer.run()
+    finally:
+        printer.close()
+    say(f"done: step {final.get('step')}, val_loss {final.get('val_loss', float('nan')):.4f}, "
+        f"val_ppl {final.get('val_ppl', float('nan')):.2f}, val_bpc {final.get('val_bpc', float('nan')):.4f} "
+        f"in {time.time() - started:.0f}s; run saved in {output}")
+
+
+def _save_every(value: str | None) -> tuple[float | None, int | None]:
+    from rnncli.errors import ConfigError
+
+    if value is None:
+        return None, None
+    text = value.strip().lower()
+    try:
+        if text.endswith("s"):
+            seconds = float(text[:-1])
+            if seconds > 0:
+                return seconds, None
+        else:
+            steps = int(text)
+            if steps > 0:
+                return None, steps
+    except ValueError:
+        pass
+    raise ConfigError(f"--save-every must be a number of steps or seconds like 120s, not {value!r}")

@@ -1,0 +1,68 @@
+"""The hyperparameters that rebuild a model, saved as JSON beside its weights."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from rnncli.errors import FormatError
+
+TASKS = ("lm", "classify")
+KINDS = ("rnn", "lstm", "gru", "bow")
+POOLS = ("last", "mean", "max")
+
+
+@dataclass
+class ModelConfig:
+    task: str = "lm"
+    kind: str = "lstm"
+    vocab_size: int = 0
+    embed: int = 64
+    hidden: int = 512
+    layers: int = 1
+    dropout: float = 0.0
+    tie_weights: bool = False
+    cutoffs: list[int] = field(default_factory=list)  # adaptive softmax; empty = full softmax
+    num_labels: int = 0
+    bidirectional: bool = False
+    pool: str = "last"
+    bigram_buckets: int = 0
+
+    def check(self) -> "ModelConfig":
+        problems = []
+        if self.task not in TASKS:
+            problems.append(f"task {self.task!r}")
+        if self.kind not in KINDS or (self.task == "lm" and self.kind == "bow"):
+            problems.append(f"model kind {self.kind!r}")
+        ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
+                "layers": (1, 64), "bigram_buckets": (0, 50_000_000)}
+        for name, (low, high) in ints.items():
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
+                problems.append(f"{name}={value!r}")
+        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
+            problems.append(f"dropout={self.dropout!r}")
+        if self.pool not in POOLS:
+            problems.append(f"pool {self.pool!r}")
+        if not isinstance(self.cutoffs, list) or not all(
+            isinstance(c, int) and 0 < c < self.vocab_size for c in self.cutoffs
+        ) or self.cutoffs != sorted(set(self.cutoffs)):
+            problems.append(f"cutoffs={self.cutoffs!r}")
+        if self.task == "classify" and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
+            problems.append(f"num_labels={self.num_labels!r}")
+        if problems:
+            raise FormatError("invalid model configuration: " + ", ".join(problems))
+        return self
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: Any) -> "ModelConfig":
+        if not isinstance(data, dict):
+            raise FormatError("invalid model configuration: not an object")
+        known = {f.name for f in fields(cls)}
+        unknown = set(data) - known
+        if unknown:
+            raise FormatError(f"invalid model configuration: unknown fields {sorted(unknown)}")
+        return cls(**data).check()

@@ -1,0 +1,97 @@
+"""The language model (many-to-many): embedding -> recurrent layers -> decoder over the vocabulary."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from rnncli.models.cells import fused
+from rnncli.models.config import ModelConfig
+
+State = Tensor | tuple[Tensor, Tensor]
+
+
+def init_recurrent(rnn: nn.Module, kind: str, hidden: int, forget_bias: float = 0.0) -> None:
+    """torch's default uniform init; optionally the LSTM forget-gate bias set so memory starts long.
+
+    (On character language models a forget bias of 1 measured slightly worse than torch's default,
+    so the language model keeps the default; long-range classification benefits from it.)
+    """
+    if kind != "lstm" or not forget_bias:
+        return
+    with torch.no_grad():
+        for name, param in rnn.named_parameters():
+            if name.startswith("bias_ih"):
+                param[hidden : 2 * hidden].fill_(forget_bias)
+            elif name.startswith("bias_hh"):
+                param[hidden : 2 * hidden].zero_()
+
+
+def auto_cutoffs(vocab_size: int) -> list[int]:
+    """Adaptive-softmax clusters for large vocabularies; a small one keeps the full softmax."""
+    if vocab_size < 8000:
+        return []
+    return [c for c in (2000, 10000, 50000) if c < vocab_size - 500]
+
+
+class LanguageModel(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        c = config
+        self.embedding = nn.Embedding(c.vocab_size, c.embed)
+        nn.init.normal_(self.embedding.weight, 0.0, 1.0 if not config.tie_weights else config.embed ** -0.5)
+        self.drop = nn.Dropout(c.dropout)
+        self.rnn = fused(c.kind, c.embed, c.hidden, c.layers, c.dropout)
+        init_recurrent(self.rnn, c.kind, c.hidden)
+        out_features = c.embed if c.tie_weights else c.hidden
+        self.proj = nn.Linear(c.hidden, c.embed) if c.tie_weights and c.embed != c.hidden else None
+        self.decoder: nn.Linear | None = None
+        self.adaptive: nn.AdaptiveLogSoftmaxWithLoss | None = None
+        if c.cutoffs:
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(out_features, c.vocab_size, c.cutoffs, div_value=4.0)
+        else:
+            self.decoder = nn.Linear(out_features, c.vocab_size)
+            nn.init.zeros_(self.decoder.bias)
+            if c.tie_weights:
+                self.decoder.weight = self.embedding.weight
+
+    def init_state(self, batch: int, device: torch.device | str = "cpu") -> State:
+        h = torch.zeros(self.config.layers, batch, self.config.hidden, device=device)
+        return (h, h.clone()) if self.config.kind == "lstm" else h
+
+    def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
+        """Features of shape (time, batch, d) for the decoder, and the final state."""
+        x = self.drop(self.embedding(tokens))
+        out, state = self.rnn(x, state)
+        out = self.drop(out)
+        if self.proj is not None:
+            out = self.proj(out)
+        return out, state
+
+    def token_nll(self, features: Tensor, targets: Tensor) -> Tensor:
+        """Negative log-likelihood of each target, in nats, flattened."""
+        flat = features.reshape(-1, features.shape[-1])
+        targets = targets.reshape(-1)
+        if self.adaptive is not None:
+            return -self.adaptive(flat.float(), targets).output
+        assert self.decoder is not None
+        logits = self.decoder(flat)
+        return F.cross_entropy(logits.float(), targets, reduction="none")
+
+    def loss(self, features: Tensor, targets: Tensor) -> Tensor:
+        """Mean negative log-likelihood per token."""
+        flat = features.reshape(-1, features.shape[-1])
+        if self.adaptive is not None:
+            return self.adaptive(flat.float(), targets.reshape(-1)).loss
+        assert self.decoder is not None
+        return F.cross_entropy(self.decoder(flat).float(), targets.reshape(-1))
+
+    def log_probs(self, features: Tensor) -> Tensor:
+        """Log-probabilities over the vocabulary, shape (n, vocab)."""
+        flat = features.reshape(-1, features.shape[-1])
+        if self.adaptive is not None:
+            return self.adaptive.log_prob(flat.float())
+        assert self.decoder is not None
+        return F.log_softmax(self.decoder(flat).float(), dim=-1)

@@ -1,0 +1,1 @@
+"""The tasks the training loop runs: language modelling and classification."""

@@ -1,0 +1,110 @@
+"""Language modelling: the autoregressive objective, sum over t of log P(x_t | x_<t)."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+from torch import Tensor, nn
+
+from rnncli.data import LMWindows, TokenText, eval_columns
+from rnncli.device import autocast
+from rnncli.models.lm import LanguageModel, State
+from rnncli.training import Task
+
+LN2 = math.log(2)
+
+
+def detach(state: State | None) -> State | None:
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)  # type: ignore[return-value]
+    return state.detach()
+
+
+@torch.no_grad()
+def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, precision: str = "fp32",
+                columns: int = 64, window: int = 256) -> dict[str, float]:
+    """Loss in nats per token, perplexity and bits per character over every token but the first."""
+    inputs, targets, mask = eval_columns(text.ids, columns)
+    state = None
+    total = 0.0
+    count = 0
+    was_training = model.training
+    model.eval()
+    with autocast(device, precision):
+        for start in range(0, inputs.shape[0], window):
+            x = inputs[start : start + window].to(device)
+            y = targets[start : start + window].to(device)
+            m = mask[start : start + window].to(device)
+            features, state = model(x, state)
+            nll = model.token_nll(features, y)
+            keep = m.reshape(-1)
+            total += float(nll[keep].double().sum())
+            count += int(keep.sum())
+    model.train(was_training)
+    loss = total / max(1, count)
+    return {"loss": loss, "ppl": math.exp(min(loss, 700.0)), "bpc": total / LN2 / max(1, text.chars),
+            "tokens": count + 1, "chars": text.chars}
+
+
+class LanguageModelTask(Task):
+    unit = "tokens"
+
+    def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
+                 device: torch.device, precision: str, columns: slice | None = None) -> None:
+        self.windows = LMWindows(train.ids, batch_size, bptt, columns)
+        self.valid = valid
+        self.device = device
+        self.precision = precision
+        self.state: State | None = None
+
+    def steps_per_epoch(self) -> int:
+        return len(self.windows)
+
+    def start_epoch(self, epoch: int) -> None:
+        self.state = None
+
+    def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
+        x, y = self.windows.window(index)
+        x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
+        features, state = model(x, self.state)
+        self.state = detach(state)
+        return _lm(model).loss(features, y), y.numel()
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        result = evaluate_lm(_lm(model), self.valid, self.device, self.precision)
+        return {"val_loss": result["loss"], "val_ppl": result["ppl"], "val_bpc": result["bpc"]}
+
+    def score(self, metrics: dict[str, float]) -> float:
+        return -metrics["val_loss"]
+
+    def eval_size(self) -> int:
+        return len(self.valid)
+
+    def state_tensors(self) -> dict[str, Tensor]:
+        if self.state is None:
+            return {}
+        if isinstance(self.state, tuple):
+            return {"h": self.state[0], "c": self.state[1]}
+        return {"h": self.state}
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        if "h" not in tensors:
+            self.state = None
+        elif "c" in tensors:
+            self.state = (tensors["h"].to(self.device), tensors["c"].to(self.device))
+        else:
+            self.state = tensors["h"].to(self.device)
+
+    def after_failed_step(self) -> None:
+        self.state = None
+
+
+def _lm(model: nn.Module) -> Any:
+    return getattr(model, "module", model)
+
+
+
