@@ -129,3 +129,61 @@ def eval_columns(ids: np.ndarray, columns: int) -> tuple[Tensor, Tensor, Tensor]
     grid = torch.from_numpy(padded[index]).t()  # (length + 1, columns)
     valid = torch.from_numpy((index[:, 1:] < n).T.copy())
     return grid[:-1], grid[1:], valid
+
+
+def bigram_ids(ids: list[int], vocab_size: int, buckets: int) -> list[int]:
+    """fastText's hashed bigrams: ids in ``[vocab_size, vocab_size + buckets)``."""
+    if buckets <= 0 or len(ids) < 2:
+        return []
+    return [vocab_size + (a * 1_000_003 + b) % buckets for a, b in zip(ids, ids[1:])]
+
+
+class ClassBatches:
+    """Length-bucketed batches of (padded tokens, lengths, labels), reshuffled each epoch.
+
+    The order of an epoch is a function of (seed, epoch) only, so a resumed run sees exactly the
+    batches the uninterrupted run would have seen.
+    """
+
+    def __init__(self, sequences: list[list[int]], labels: list[int], batch_size: int,
+                 shuffle: bool = True, seed: int = 0) -> None:
+        self.sequences, self.labels = sequences, labels
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self._epoch: int | None = None
+        self._batches: list[list[int]] = []
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.sequences) / self.batch_size)
+
+    def order(self, epoch: int) -> list[list[int]]:
+        if self._epoch == epoch:
+            return self._batches
+        n = len(self.sequences)
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            index = torch.randperm(n, generator=generator).tolist()
+        else:
+            index = list(range(n))
+        chunk = self.batch_size * 50
+        batches = []
+        for start in range(0, n, chunk):
+            part = sorted(index[start : start + chunk], key=lambda i: len(self.sequences[i]))
+            batches.extend(part[k : k + self.batch_size] for k in range(0, len(part), self.batch_size))
+        if self.shuffle:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch + 7)
+            batches = [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
+        self._epoch, self._batches = epoch, batches
+        return batches
+
+    def batch(self, epoch: int, k: int) -> tuple[Tensor, Tensor, Tensor]:
+        return pad_batch([self.sequences[i] for i in self.order(epoch)[k]]) + (
+            torch.tensor([self.labels[i] for i in self.order(epoch)[k]], dtype=torch.long),)
+
+
+def pad_batch(sequences: list[list[int]]) -> tuple[Tensor, Tensor]:
+    """(batch, time) ids padded with 0, and the true lengths (at least 1: an empty text is one pad)."""
+    lengths = [max(1, len(s)) for s in sequences]
+    out = np.zeros((len(sequences), max(lengths)), dtype=np.int64)
+    for row, seq in enumerate(sequences):
+        out[row, : len(seq)] = seq
+    return torch.from_numpy(out), torch.tensor(lengths, dtype=torch.long)

@@ -65,6 +65,7 @@ class TrainRequest:
     eval_every: int | None = None
     save_every: float | None = None
     save_every_steps: int | None = None
+    class_weights: str | None = None
     seed: int | None = None
     on_nan: str | None = None
     # machine
@@ -213,7 +214,7 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         adaptive = request.adaptive if request.adaptive is not None else len(vocab) >= 8000
         from rnncli.models.lm import auto_cutoffs
 
-        cutoffs = auto_cutoffs(len(vocab)) if adaptive else []
+        cutoffs = auto_cutoffs(len(vocab), force=bool(request.adaptive)) if adaptive else []
         if tie and cutoffs:
             raise ConfigError("--tie-weights needs the full softmax: add --no-adaptive")
         model_config = ModelConfig(task="lm", kind=kind, vocab_size=len(vocab), embed=embed, hidden=hidden,
@@ -272,3 +273,203 @@ def describe_lm(info: dict[str, Any]) -> str:
             f"{softmax}; {info['params']:,} parameters; batch {info['batch_size']} x bptt {info['bptt']}; "
             f"{info['train_tokens']:,} training and {info['valid_tokens']:,} validation tokens; "
             f"{info['device']}, {info['precision']}")
+
+
+def infer_task(request: TrainRequest, report: Report) -> str:
+    if request.task is not None:
+        return request.task
+    if request.resume:
+        return RunDir(request.output).load_config().task
+    if request.kind == "bow":
+        report("task: classify (--model bow is a classifier)")
+        return "classify"
+    from rnncli.text.labelled import looks_labelled
+
+    if request.corpus and all(looks_labelled(p) for p in request.corpus):
+        report("task: classify (the data reads as label<TAB>text; --task lm to override)")
+        return "classify"
+    return "lm"
+
+
+def prepare(request: TrainRequest, report: Report, on_event: Callable[[Event], None],
+            started: float | None = None) -> Prepared:
+    task = infer_task(request, report)
+    if task == "classify":
+        return prepare_classifier(request, report, on_event, started)
+    return prepare_lm(request, report, on_event, started)
+
+
+def classifier_defaults(examples: int, labels: int, tokens_per_example: float, kind: str) -> dict[str, Any]:
+    """Shapes for a classifier of ``examples`` texts on a CPU."""
+    hidden = 128 if examples < 20_000 else 256
+    return {"embed": 64 if kind == "bow" else 128, "hidden": hidden, "layers": 1,
+            "dropout": 0.3 if kind != "bow" else 0.0, "batch_size": 32 if examples < 50_000 else 64,
+            "lr": 3e-3 if kind != "bow" else 2e-2, "bidirectional": kind != "bow", "pool": "max",
+            "max_len": 400, "buckets": 1 << 17 if kind == "bow" else 0}
+
+
+def stratified_split(labels: list[int], share: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices (train, held-out): ``share`` of each label held out, at least one where a label has two."""
+    import random
+
+    rng = random.Random(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    train, held = [], []
+    for label in sorted(by_label):
+        index = by_label[label]
+        rng.shuffle(index)
+        k = round(len(index) * share)
+        if len(index) >= 2:
+            k = min(max(k, 1), len(index) - 1)
+        else:
+            k = 0
+        held.extend(index[:k])
+        train.extend(index[k:])
+    return sorted(train), sorted(held)
+
+
+def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable[[Event], None],
+                       started: float | None = None) -> Prepared:
+    from rnncli.models.classifier import Classifier
+    from rnncli.tasks.classification import ClassificationTask, featurize
+    from rnncli.text.build import build_from_texts
+    from rnncli.text.labelled import read_labelled
+
+    started = started or time.time()
+    run = RunDir(request.output)
+    saved: RunConfig | None = None
+    if request.resume:
+        request, saved = _saved_request(run, request)
+    if not request.corpus:
+        raise ConfigError("no training data given")
+    corpus = check_inputs(request.corpus)
+    set_threads(request.threads)
+    device = resolve_device(request.device)
+    precision = resolve_precision(request.precision or "auto", device)
+    examples = []
+    skipped = 0
+    for path in corpus:
+        data = read_labelled(path, encoding=request.encoding, errors=request.errors)
+        examples.extend(data.examples)
+        skipped += data.skipped_empty
+    if skipped:
+        report(f"warning: {skipped:,} lines with an empty text skipped")
+    if saved is not None:
+        labels = run.load_labels(saved.model.num_labels)
+    else:
+        labels = sorted({e.label for e in examples})
+    if len(labels) < 2:
+        raise InputError(f"a classifier needs at least 2 labels; the data has {len(labels)} ({', '.join(labels)})")
+    label_index = {label: k for k, label in enumerate(labels)}
+    unknown = sorted({e.label for e in examples} - set(label_index))
+    if unknown:
+        raise InputError(f"labels not in the resumed run: {', '.join(unknown[:5])}")
+    kind = _pick(request.kind, "lstm")
+    seed = _pick(request.seed, 0)
+    y_all = [label_index[e.label] for e in examples]
+    if request.valid is not None:
+        valid_data = read_labelled(request.valid, encoding=request.encoding, errors=request.errors)
+        extra = sorted({e.label for e in valid_data.examples} - set(label_index))
+        if extra:
+            report(f"warning: labels only in {request.valid}: {', '.join(extra[:5])} (ignored for validation)")
+        valid_examples = [e for e in valid_data.examples if e.label in label_index]
+        train_examples = examples
+    else:
+        train_idx, held_idx = stratified_split(y_all, 0.1, seed)
+        train_examples = [examples[i] for i in train_idx]
+        valid_examples = [examples[i] for i in held_idx]
+        report(f"no --valid: holding out a stratified {len(valid_examples):,} of {len(examples):,} examples")
+    if not valid_examples:
+        raise InputError("no validation examples: give --valid or more data")
+
+    # the tokenizer, built on the training texts only
+    if saved is not None:
+        vocab = run.load_vocab(saved.model.vocab_size)
+    elif request.vocab is not None:
+        vocab = load_vocab(request.vocab)
+    else:
+        options = VocabOptions(level=request.level or "word", split=_pick(request.split, "punct"),
+                               lowercase=bool(request.lowercase), min_freq=_pick(request.min_freq, 1),
+                               max_size=request.max_size, vocab_size=request.vocab_size)
+        built = build_from_texts([e.text for e in train_examples], options)
+        vocab = built.vocab
+        for message in built.warnings:
+            report(f"warning: {message}")
+    request.level = vocab.level
+    lengths = [len(ids) for ids in vocab.encode_batch([e.text for e in train_examples[:2000]])]
+    auto = classifier_defaults(len(train_examples), len(labels), sum(lengths) / max(1, len(lengths)), kind)
+    if saved is not None:
+        model_config = saved.model
+    else:
+        model_config = ModelConfig(
+            task="classify", kind=kind, vocab_size=len(vocab), embed=_pick(request.embed, auto["embed"]),
+            hidden=_pick(request.hidden, auto["hidden"]), layers=_pick(request.layers, auto["layers"]),
+            dropout=_pick(request.dropout, auto["dropout"]), num_labels=len(labels),
+            bidirectional=_pick(request.bidirectional, auto["bidirectional"]) if kind != "bow" else False,
+            pool=_pick(request.pool, auto["pool"]), bigram_buckets=auto["buckets"])
+        try:
+            model_config.check()
+        except Exception as exc:
+            raise ConfigError(str(exc).replace("invalid model configuration", "invalid model options")) from None
+    max_len = int(saved.training.get("max_len", auto["max_len"])) if saved else auto["max_len"]
+    train_x = featurize(vocab, [e.text for e in train_examples], max_len, kind, model_config.bigram_buckets)
+    train_y = [label_index[e.label] for e in train_examples]
+    valid_x = featurize(vocab, [e.text for e in valid_examples], max_len, kind, model_config.bigram_buckets)
+    valid_y = [label_index[e.label] for e in valid_examples]
+    batch_size = _pick(request.batch_size, auto["batch_size"])
+    request.batch_size = batch_size
+    epochs = request.epochs
+    if epochs is None and request.max_steps is None and request.time_budget is None:
+        epochs = 10
+        request.epochs = epochs
+    weights = None
+    if request.class_weights not in (None, "auto", "none"):
+        raise ConfigError("--class-weights must be auto or none")
+    if request.class_weights == "auto":
+        counts = torch.bincount(torch.tensor(train_y), minlength=len(labels)).float().clamp(min=1)
+        weights = counts.sum() / (len(labels) * counts)
+    options = TrainOptions(
+        epochs=epochs, max_steps=request.max_steps, time_budget=request.time_budget,
+        lr=_pick(request.lr, auto["lr"]), weight_decay=_pick(request.weight_decay, 0.01),
+        clip=_pick(request.clip, 1.0), eval_every=request.eval_every,
+        save_every=_pick(request.save_every, 300.0), save_every_steps=request.save_every_steps,
+        seed=seed, on_nan=_pick(request.on_nan, "stop"), precision=precision,
+    ).check()
+    torch.manual_seed(options.seed)
+    model = Classifier(model_config).to(device)
+    task = ClassificationTask((train_x, train_y), (valid_x, valid_y), labels, batch_size, device, precision,
+                              weights, seed)
+    deadline = None if options.time_budget is None else started + options.time_budget
+    run.create()
+    trainer = Trainer(model, task, options, run, device, on_event, deadline)
+    stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
+    config = RunConfig("classify", model_config, {"request": stored_request, "options": options.to_json(),
+                                                  "device": str(device), "precision": precision,
+                                                  "max_len": max_len})
+    if saved is not None:
+        trainer.resume()
+        if deadline is not None:
+            trainer.deadline = deadline - trainer.counters.train_seconds
+    else:
+        vocab.save(run.file(VOCAB))
+        run.save_labels(labels)
+    run.save_config(config)
+    params = sum(p.numel() for p in model.parameters())
+    info = {"params": params, "train": len(train_x), "valid": len(valid_x), "labels": labels,
+            "vocab": len(vocab), "level": vocab.level, "device": str(device), "precision": precision,
+            "batch_size": batch_size, "model": model_config.to_json(), "options": options}
+    return Prepared(trainer, config, info)
+
+
+def describe_classifier(info: dict[str, Any]) -> str:
+    m = info["model"]
+    if m["kind"] == "bow":
+        body = f"bag of words + {m['bigram_buckets']:,} hashed bigram buckets, embed {m['embed']}"
+    else:
+        body = (f"{'bidirectional ' if m['bidirectional'] else ''}{m['kind']} encoder, embed {m['embed']}, "
+                f"hidden {m['hidden']} x {m['layers']} layer(s), pool {m['pool']}, dropout {m['dropout']}")
+    return (f"classifier ({len(info['labels'])} labels): {body}; {info['level']} vocabulary {info['vocab']:,}; "
+            f"{info['params']:,} parameters; {info['train']:,} training and {info['valid']:,} validation "
+            f"examples; batch {info['batch_size']}; {info['device']}, {info['precision']}")

@@ -128,17 +128,18 @@ ORDER_FILLER = ["the", "a", "small", "big", "house", "tree", "river", "stone", "
 def word_order(lines: int = 2000, seed: int = 0, length: int = 12) -> Iterator[str]:
     """Label ``red-first`` or ``blue-first``: both words occur once in every line, apart.
 
-    The two classes use the same words with the same frequencies and the same neighbours, so
-    neither word counts nor bigrams tell them apart: only the order does.
+    The two classes use the same words with the same frequencies and the same neighbours (the
+    two words never stand at either end, where a missing neighbour would give the order away),
+    so neither word counts nor bigrams tell them apart: only the order does.
     """
     if length < 6:
         raise ValueError("word-order lines need at least 6 words")
     rng = random.Random(seed)
     for _ in range(lines):
         words = [rng.choice(ORDER_FILLER) for _ in range(length)]
-        i, j = sorted(rng.sample(range(length), 2))
+        i, j = sorted(rng.sample(range(1, length - 1), 2))
         while j - i < 3:
-            i, j = sorted(rng.sample(range(length), 2))
+            i, j = sorted(rng.sample(range(1, length - 1), 2))
         first = rng.choice(["red", "blue"])
         words[i], words[j] = first, "blue" if first == "red" else "red"
         yield f"{first}-first\t{' '.join(words)}"

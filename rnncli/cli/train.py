@@ -35,6 +35,9 @@ def train(
     dropout: Annotated[Optional[float], typer.Option(min=0.0, max=0.99, help="Dropout.")] = None,
     tie_weights: Annotated[Optional[bool], typer.Option("--tie-weights", help="Language model: share embedding and output weights.")] = None,
     adaptive: Annotated[Optional[bool], typer.Option("--adaptive/--no-adaptive", help="Language model: adaptive softmax [default: for 8,000+ tokens].")] = None,
+    bidirectional: Annotated[Optional[bool], typer.Option("--bidirectional/--unidirectional", help="Classifier: read the text both ways [default: bidirectional].")] = None,
+    pool: Annotated[Optional[Literal["last", "mean", "max"]], typer.Option(help="Classifier: final hidden state (last) or mean/max over time [default: max].")] = None,
+    class_weights: Annotated[Optional[Literal["auto", "none"]], typer.Option(help="Classifier: weight the loss by inverse label frequency (auto).")] = None,
     batch_size: Annotated[Optional[int], typer.Option(min=1, max=1_000_000, help="Batch size.")] = None,
     bptt: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="Language model: steps of truncated backpropagation through time.")] = None,
     lr: Annotated[Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")] = None,
@@ -58,7 +61,7 @@ def train(
     started = time.time()
     from rnncli.cli.progress import ProgressPrinter
     from rnncli.errors import ConfigError
-    from rnncli.runs import TrainRequest, describe_lm, prepare_lm
+    from rnncli.runs import TrainRequest, describe_classifier, describe_lm, prepare
 
     if not output:
         raise ConfigError("missing option --output / -o (the run directory)")
@@ -67,21 +70,27 @@ def train(
         corpus=list(corpus or []), output=output, task=task, valid=valid, vocab=vocab, resume=resume,
         level=level, split=split, lowercase=lowercase, min_freq=min_freq, max_size=max_size,
         vocab_size=vocab_size, kind=model, embed=embed, hidden=hidden, layers=layers, dropout=dropout,
-        tie_weights=tie_weights, adaptive=adaptive, batch_size=batch_size, bptt=bptt, lr=lr,
+        tie_weights=tie_weights, adaptive=adaptive, bidirectional=bidirectional, pool=pool,
+        class_weights=class_weights, batch_size=batch_size, bptt=bptt, lr=lr,
         weight_decay=weight_decay, clip=clip, epochs=epochs, max_steps=max_steps, time_budget=time_budget,
         eval_every=eval_every, save_every=every_s, save_every_steps=every_steps, seed=seed, on_nan=on_nan,
         device=device, precision=precision, threads=threads, encoding=encoding, errors=errors)
     say = (lambda message: None) if quiet else info
     printer = ProgressPrinter(quiet=quiet)
-    prepared = prepare_lm(request, say, printer, started)
-    say(describe_lm(prepared.info))
+    prepared = prepare(request, say, printer, started)
+    is_lm = prepared.config.task == "lm"
+    printer.unit = "tok" if is_lm else "ex"
+    say(describe_lm(prepared.info) if is_lm else describe_classifier(prepared.info))
     try:
         final = prepared.trainer.run()
     finally:
         printer.close()
-    say(f"done: step {final.get('step')}, val_loss {final.get('val_loss', float('nan')):.4f}, "
-        f"val_ppl {final.get('val_ppl', float('nan')):.2f}, val_bpc {final.get('val_bpc', float('nan')):.4f} "
-        f"in {time.time() - started:.0f}s; run saved in {output}")
+    if is_lm:
+        result = (f"val_loss {final.get('val_loss', float('nan')):.4f}, val_ppl {final.get('val_ppl', float('nan')):.2f}, "
+                  f"val_bpc {final.get('val_bpc', float('nan')):.4f}")
+    else:
+        result = (f"accuracy {final.get('accuracy', float('nan')):.4f}, macro_f1 {final.get('macro_f1', float('nan')):.4f}")
+    say(f"done: step {final.get('step')}, {result} in {time.time() - started:.0f}s; run saved in {output}")
 
 
 def _save_every(value: str | None) -> tuple[float | None, int | None]:

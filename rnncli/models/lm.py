@@ -28,11 +28,21 @@ def init_recurrent(rnn: nn.Module, kind: str, hidden: int, forget_bias: float = 
                 param[hidden : 2 * hidden].zero_()
 
 
-def auto_cutoffs(vocab_size: int) -> list[int]:
-    """Adaptive-softmax clusters for large vocabularies; a small one keeps the full softmax."""
-    if vocab_size < 8000:
+def auto_cutoffs(vocab_size: int, force: bool = False) -> list[int]:
+    """Adaptive-softmax clusters: the 2,000 most frequent tokens in the head, then clusters up to
+    10,000 and 50,000 (ids are frequency-ordered at word level). Below 8,000 tokens the full
+    softmax is cheap enough, unless asked for."""
+    cutoffs = [c for c in (2000, 10000, 50000) if c < vocab_size - 500]
+    if vocab_size < 8000 and not force:
         return []
-    return [c for c in (2000, 10000, 50000) if c < vocab_size - 500]
+    if not cutoffs and vocab_size >= 8:
+        cutoffs = [vocab_size // 4]
+    return cutoffs
+
+
+def _full_precision(x: Tensor) -> torch.autocast:
+    """torch's adaptive softmax mixes dtypes under autocast; it runs in float32."""
+    return torch.autocast(x.device.type, enabled=False)
 
 
 class LanguageModel(nn.Module):
@@ -75,7 +85,8 @@ class LanguageModel(nn.Module):
         flat = features.reshape(-1, features.shape[-1])
         targets = targets.reshape(-1)
         if self.adaptive is not None:
-            return -self.adaptive(flat.float(), targets).output
+            with _full_precision(flat):
+                return -self.adaptive(flat.float(), targets).output
         assert self.decoder is not None
         logits = self.decoder(flat)
         return F.cross_entropy(logits.float(), targets, reduction="none")
@@ -84,7 +95,8 @@ class LanguageModel(nn.Module):
         """Mean negative log-likelihood per token."""
         flat = features.reshape(-1, features.shape[-1])
         if self.adaptive is not None:
-            return self.adaptive(flat.float(), targets.reshape(-1)).loss
+            with _full_precision(flat):
+                return self.adaptive(flat.float(), targets.reshape(-1)).loss
         assert self.decoder is not None
         return F.cross_entropy(self.decoder(flat).float(), targets.reshape(-1))
 
@@ -92,6 +104,7 @@ class LanguageModel(nn.Module):
         """Log-probabilities over the vocabulary, shape (n, vocab)."""
         flat = features.reshape(-1, features.shape[-1])
         if self.adaptive is not None:
-            return self.adaptive.log_prob(flat.float())
+            with _full_precision(flat):
+                return self.adaptive.log_prob(flat.float())
         assert self.decoder is not None
         return F.log_softmax(self.decoder(flat).float(), dim=-1)

@@ -80,7 +80,29 @@ class _Corpus:
 def build_vocabulary(paths: list[str], options: VocabOptions) -> VocabReport:
     options.check()
     paths = check_inputs(paths)
-    corpus = _Corpus(paths, options.encoding, options.errors)
+    return build_from_lines(_Corpus(paths, options.encoding, options.errors), options)
+
+
+class _Lines:
+    """In-memory lines with the interface the builder needs."""
+
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.lines)
+
+    def size_bytes(self) -> int:
+        return sum(len(line.encode("utf-8")) + 1 for line in self.lines)
+
+
+def build_from_texts(texts: list[str], options: VocabOptions) -> VocabReport:
+    """A vocabulary from texts already in memory (the texts of labelled examples)."""
+    options.check()
+    return build_from_lines(_Lines(texts), options)
+
+
+def build_from_lines(corpus: "_Corpus | _Lines", options: VocabOptions) -> VocabReport:
     if options.level in ("word", "char"):
         if options.level == "word":
             vocab, counter = build_word_vocab(

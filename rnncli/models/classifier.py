@@ -1,0 +1,59 @@
+"""The classifier (many-to-one): embedding -> recurrent encoder over each text's true length ->
+final hidden state (or mean / max pooling) -> linear -> softmax; and the bag-of-words baseline.
+
+Sequences are packed (``pack_padded_sequence``), so padding never reaches the recurrence and a
+text's prediction does not depend on what else is in its batch.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from rnncli.models.cells import fused
+from rnncli.models.config import ModelConfig
+from rnncli.models.lm import init_recurrent
+
+
+class Classifier(nn.Module):
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = c = config
+        self.drop = nn.Dropout(c.dropout)
+        if c.kind == "bow":
+            # fastText's model: the mean of word and hashed-bigram embeddings, then a linear layer
+            self.bag = nn.EmbeddingBag(c.vocab_size + c.bigram_buckets, c.embed, mode="mean", padding_idx=0)
+            nn.init.uniform_(self.bag.weight, -1 / c.embed, 1 / c.embed)
+            with torch.no_grad():
+                self.bag.weight[0].zero_()
+            features = c.embed
+        else:
+            self.embedding = nn.Embedding(c.vocab_size, c.embed, padding_idx=0)
+            self.rnn = fused(c.kind, c.embed, c.hidden, c.layers, c.dropout, c.bidirectional)
+            init_recurrent(self.rnn, c.kind, c.hidden, forget_bias=1.0)
+            features = c.hidden * (2 if c.bidirectional else 1)
+        self.output = nn.Linear(features, c.num_labels)
+
+    def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """Logits (batch, labels) for padded ``tokens`` (batch, time) of the given lengths."""
+        if self.config.kind == "bow":
+            return self.output(self.drop(self.bag(tokens)))
+        x = self.drop(self.embedding(tokens))
+        packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
+        out, state = self.rnn(packed)
+        if self.config.pool == "last":
+            h = state[0] if isinstance(state, tuple) else state
+            if self.config.bidirectional:
+                features = torch.cat([h[-2], h[-1]], dim=-1)
+            else:
+                features = h[-1]
+        else:
+            padded, _ = pad_packed_sequence(out, batch_first=True)
+            mask = (torch.arange(padded.shape[1], device=padded.device)[None, :]
+                    < lengths.to(padded.device)[:, None])[..., None]
+            if self.config.pool == "mean":
+                features = (padded * mask).sum(1) / mask.sum(1).clamp(min=1)
+            else:
+                features = padded.masked_fill(~mask, float("-inf")).max(1).values
+        return self.output(self.drop(features))

@@ -1,0 +1,105 @@
+"""Classification: many-to-one training, prediction and the metrics users judge a classifier by."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from rnncli.data import ClassBatches, bigram_ids, pad_batch
+from rnncli.device import autocast
+from rnncli.models.classifier import Classifier
+from rnncli.text.vocab import Vocab
+from rnncli.training import Task
+
+
+def featurize(vocab: Vocab, texts: Sequence[str], max_len: int, kind: str, buckets: int) -> list[list[int]]:
+    """Token ids (truncated to ``max_len``), plus hashed bigrams for the bag-of-words model."""
+    sequences = [ids[:max_len] for ids in vocab.encode_batch(list(texts))]
+    if kind == "bow" and buckets:
+        size = len(vocab)
+        sequences = [ids + bigram_ids(ids, size, buckets) for ids in sequences]
+    return sequences
+
+
+@torch.no_grad()
+def predict_proba(model: Classifier, sequences: list[list[int]], device: torch.device, precision: str = "fp32",
+                  batch_size: int = 512) -> np.ndarray:
+    """Class probabilities (n, labels), in the order given; batches are formed by length."""
+    model.eval()
+    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+    out = np.zeros((len(sequences), model.config.num_labels), dtype=np.float32)
+    with autocast(device, precision):
+        for start in range(0, len(order), batch_size):
+            chosen = order[start : start + batch_size]
+            tokens, lengths = pad_batch([sequences[i] for i in chosen])
+            logits = model(tokens.to(device), lengths)
+            out[chosen] = F.softmax(logits.float(), dim=-1).cpu().numpy()
+    return out
+
+
+def classification_metrics(gold: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, macro-F1 (over labels with support or predictions), per-label P/R/F1, confusion."""
+    n = len(labels)
+    confusion = np.zeros((n, n), dtype=np.int64)
+    for g, p in zip(gold, predicted):
+        confusion[g, p] += 1
+    per_label: dict[str, dict[str, float]] = {}
+    f1s = []
+    for k, label in enumerate(labels):
+        tp = int(confusion[k, k])
+        support = int(confusion[k].sum())
+        predicted_k = int(confusion[:, k].sum())
+        precision = tp / predicted_k if predicted_k else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+        if support or predicted_k:
+            f1s.append(f1)
+    total = int(confusion.sum())
+    return {"accuracy": float(np.trace(confusion)) / total if total else 0.0,
+            "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
+            "per_label": per_label,
+            "confusion": confusion.tolist(),
+            "examples": total}
+
+
+class ClassificationTask(Task):
+    unit = "examples"
+
+    def __init__(self, train: tuple[list[list[int]], list[int]], valid: tuple[list[list[int]], list[int]],
+                 labels: list[str], batch_size: int, device: torch.device, precision: str,
+                 class_weights: Tensor | None = None, seed: int = 0) -> None:
+        self.batches = ClassBatches(train[0], train[1], batch_size, shuffle=True, seed=seed)
+        self.valid = valid
+        self.labels = labels
+        self.device = device
+        self.precision = precision
+        self.class_weights = class_weights.to(device) if class_weights is not None else None
+
+    def steps_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
+        tokens, lengths, targets = self.batches.batch(epoch, index)
+        logits = model(tokens.to(self.device), lengths)
+        loss = F.cross_entropy(logits.float(), targets.to(self.device), weight=self.class_weights)
+        return loss, len(targets)
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        inner = getattr(model, "module", model)
+        probs = predict_proba(inner, self.valid[0], self.device, self.precision)
+        gold = np.asarray(self.valid[1])
+        loss = float(-np.log(np.clip(probs[np.arange(len(gold)), gold], 1e-12, 1)).mean())
+        metrics = classification_metrics(gold.tolist(), probs.argmax(1).tolist(), self.labels)
+        return {"val_loss": loss, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
+
+    def score(self, metrics: dict[str, float]) -> float:
+        # macro-F1 first; among equals, the lower loss
+        return metrics["macro_f1"] - 1e-6 * metrics["val_loss"]
+
+    def eval_size(self) -> int:
+        return len(self.valid[0])

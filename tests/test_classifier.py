@@ -1,0 +1,111 @@
+"""Classifiers with tiny models: word order needs a recurrent network; padding changes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from rnncli.models.classifier import Classifier
+from rnncli.models.config import ModelConfig
+from rnncli.data import pad_batch
+from tests.conftest import SAMPLE, assert_one_error
+
+FAST = ["--threads", "1", "-q", "--embed", "24", "--hidden", "32", "--batch-size", "32"]
+
+
+@pytest.fixture(scope="module")
+def word_order_runs(tmp_path_factory):
+    """The same command trains an LSTM and a bag of words on the word-order task."""
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    root = tmp_path_factory.mktemp("order")
+    runs = {}
+    for kind in ("lstm", "bow"):
+        run = root / kind
+        result = CliRunner().invoke(app, ["train", str(SAMPLE / "word-order.tsv"), "-o", str(run), "--model", kind,
+                                          "--task", "classify", "--epochs", "12", "--seed", "1", *FAST])
+        assert result.exit_code == 0, result.stderr
+        runs[kind] = run
+    return runs
+
+
+def test_word_order_lstm_near_perfect_bow_near_chance(word_order_runs, cli):
+    scores = {}
+    for kind, run in word_order_runs.items():
+        report = json.loads(cli.ok("evaluate", "-c", run, SAMPLE / "word-order-test.tsv", "--json").stdout)
+        scores[kind] = report["accuracy"]
+    assert scores["lstm"] >= 0.95, scores
+    assert 0.35 <= scores["bow"] <= 0.65, scores
+
+
+def test_evaluate_json_has_the_documented_keys(word_order_runs, cli):
+    report = json.loads(cli.ok("evaluate", "-c", word_order_runs["lstm"], SAMPLE / "word-order-test.tsv",
+                               "--json").stdout)
+    assert {"accuracy", "macro_f1", "per_label", "confusion"} <= set(report)
+    assert set(report["per_label"]["red-first"]) == {"precision", "recall", "f1", "support"}
+    assert sum(map(sum, report["confusion"])) == 400
+
+
+def test_evaluate_tables_go_to_stderr(word_order_runs, cli):
+    result = cli.ok("evaluate", "-c", word_order_runs["lstm"], SAMPLE / "word-order-test.tsv")
+    assert result.stdout == ""
+    assert "macro-F1" in result.stderr and "confusion" in result.stderr
+
+
+def test_classify_one_line_per_input_line(word_order_runs, cli):
+    run = word_order_runs["lstm"]
+    texts = "the red road big blue tree\n\nthe blue road big red tree\n"
+    out = cli.ok("classify", "-c", run, input=texts).stdout.split("\n")
+    assert out[:3] == ["red-first", "", "blue-first"]
+    top = cli.ok("classify", "-c", run, "-k", "2", input="a red b c blue\n").stdout.rstrip("\n").split("\t")
+    assert top[0] == "red-first" and top[2] == "blue-first"
+    assert abs(float(top[1]) + float(top[3]) - 1) < 1e-3
+    row = json.loads(cli.ok("classify", "-c", run, "--format", "jsonl", input="a red b c blue\n").stdout)
+    assert row["label"] == "red-first" and len(row["probs"]) == 1
+
+
+def test_threshold_leaves_uncertain_lines_empty(word_order_runs, cli):
+    out = cli.ok("classify", "-c", word_order_runs["lstm"], "--threshold", "1.0", input="red blue\n").stdout
+    assert out in ("\n", "red-first\n", "blue-first\n")
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
+@pytest.mark.parametrize("pool", ["last", "mean", "max"])
+def test_padding_never_changes_a_prediction(kind, pool):
+    torch.manual_seed(0)
+    model = Classifier(ModelConfig(task="classify", kind=kind, vocab_size=50, embed=8, hidden=12,
+                                   num_labels=3, bidirectional=True, pool=pool)).eval()
+    short = [5, 6, 7]
+    alone = model(*pad_batch([short]))
+    beside_long = model(*pad_batch([short, list(range(4, 40))]))[:1]
+    assert torch.allclose(alone, beside_long, atol=1e-6)
+
+
+def test_labelled_data_becomes_a_classifier_by_inference(tmp_path, cli):
+    result = cli.ok("train", SAMPLE / "topics.tsv", "-o", tmp_path / "r", "--max-steps", "3", *FAST[:2])
+    assert "task: classify" in result.stderr
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["task"] == "classify"
+
+
+def test_label_only_in_evaluation_file_is_a_warning(word_order_runs, cli, tmp_path):
+    data = tmp_path / "eval.tsv"
+    data.write_text("red-first\tred a b c blue\npurple-first\tpurple a b c red\n")
+    result = cli.ok("evaluate", "-c", word_order_runs["lstm"], data, "--json")
+    assert "warning: label(s) only in" in result.stderr and "purple-first" in result.stderr
+    assert json.loads(result.stdout)["per_label"]["purple-first"]["support"] == 1
+
+
+def test_classify_on_a_language_model_is_refused(tmp_path, cli):
+    run = tmp_path / "lm"
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "char", "--max-steps", "1", *FAST)
+    assert_one_error(cli("classify", "-c", run, input="x\n"), 1, "holds a language model")
+
+
+def test_single_label_data_is_refused(tmp_path, cli):
+    data = tmp_path / "one.tsv"
+    data.write_text("a\thello\na\tworld\n")
+    assert_one_error(cli("train", data, "-o", tmp_path / "r", "--task", "classify"), 1, "at least 2 labels")

@@ -1,0 +1,146 @@
+"""Language models end to end with tiny models: train, evaluate, generate, resume, refuse bad input."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.conftest import SAMPLE, assert_one_error
+
+TINY = ["--hidden", "48", "--embed", "16", "--batch-size", "4", "--bptt", "20", "--threads", "1", "-q"]
+
+
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """A tiny corpus overfitted by a tiny LSTM (shared by the tests that only read it)."""
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    root = tmp_path_factory.mktemp("lm")
+    corpus = root / "corpus.txt"
+    corpus.write_text("the cat sat on the mat.\nthe dog ate the bone.\n" * 40)
+    run = root / "run"
+    result = CliRunner().invoke(app, ["train", str(corpus), "--valid", str(corpus), "-o", str(run),
+                                      "--level", "char", "--max-steps", "300", "--lr", "0.01",
+                                      "--dropout", "0", "--precision", "fp32", *TINY])
+    assert result.exit_code == 0, result.stderr
+    return root, corpus, run
+
+
+def test_tiny_corpus_is_overfitted(tiny_run, cli):
+    _, corpus, run = tiny_run
+    report = json.loads(cli.ok("evaluate", "-c", run, corpus, "--json").stdout)
+    assert set(report) == {"loss", "ppl", "bpc", "tokens", "chars"}
+    assert report["loss"] < 0.25
+    assert report["chars"] == corpus.stat().st_size
+
+
+def test_run_directory_is_self_describing(tiny_run):
+    _, _, run = tiny_run
+    assert {p.name for p in run.iterdir()} >= {"config.json", "vocab.json", "best.safetensors",
+                                                "last.safetensors", "metrics.jsonl"}
+    config = json.loads((run / "config.json").read_text())
+    assert config["format"] == "rnncli-run" and config["model"]["kind"] == "lstm"
+    record = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+    for key in ("step", "epoch", "elapsed_s", "tokens_seen", "tokens_per_sec", "train_loss",
+                "val_loss", "val_ppl", "val_bpc", "lr", "grad_norm"):
+        assert key in record
+
+
+def test_generation_continues_the_prompt_and_repeats_with_a_seed(tiny_run, cli):
+    _, _, run = tiny_run
+    first = cli.ok("generate", "-c", run, "--prompt", "the d", "--max-tokens", "30", "--seed", "3").stdout
+    again = cli.ok("generate", "-c", run, "--prompt", "the d", "--max-tokens", "30", "--seed", "3").stdout
+    assert first == again
+    assert first.startswith("the d")
+    greedy = cli.ok("generate", "-c", run, "--prompt", "the d", "--max-tokens", "14", "--temperature", "0").stdout
+    assert greedy.startswith("the dog ate the")
+
+
+def test_generation_reads_prompts_from_stdin_and_batches_samples(tiny_run, cli):
+    _, _, run = tiny_run
+    out = cli.ok("generate", "-c", run, "--max-tokens", "5", "--format", "jsonl", "-n", "3",
+                 input="the c\nthe d\n").stdout.splitlines()
+    rows = [json.loads(line) for line in out]
+    assert [(r["prompt"], r["sample"]) for r in rows] == [("the c", 0), ("the c", 1), ("the c", 2),
+                                                          ("the d", 0), ("the d", 1), ("the d", 2)]
+
+
+def test_stop_at_eos_ends_at_the_line_end(tiny_run, cli):
+    _, _, run = tiny_run
+    out = cli.ok("generate", "-c", run, "--prompt", "the cat", "--temperature", "0", "--stop-at-eos",
+                 "--max-tokens", "200").stdout
+    assert out == "the cat sat on the mat.\n"
+
+
+def test_unknown_prompt_characters_are_spelled_as_bytes(tiny_run, cli):
+    _, _, run = tiny_run
+    out = cli.ok("generate", "-c", run, "--prompt", "Ünïcode 😀", "--max-tokens", "3", "--seed", "0").stdout
+    assert out.startswith("Ünïcode 😀")
+
+
+@pytest.mark.parametrize("args, code, message", [
+    (["--temperature", "-1"], 2, "--temperature"),
+    (["--top-p", "0"], 2, "--top-p"),
+    (["--top-p", "1.5"], 2, "--top-p"),
+    (["--top-k", "0"], 2, "--top-k"),
+])
+def test_bad_sampling_options(tiny_run, cli, args, code, message):
+    _, _, run = tiny_run
+    assert_one_error(cli("generate", "-c", run, "--prompt", "x", *args), code, message)
+
+
+def test_missing_and_corrupt_run_files_are_named(tiny_run, cli, tmp_path):
+    import shutil
+
+    _, corpus, run = tiny_run
+    broken = tmp_path / "broken"
+    shutil.copytree(run, broken)
+    (broken / "vocab.json").unlink()
+    assert_one_error(cli("generate", "-c", broken, "--prompt", "x"), 1, "missing vocab.json")
+    shutil.copy(run / "vocab.json", broken / "vocab.json")
+    (broken / "best.safetensors").write_bytes(b"\x80\x04pickle payload")
+    assert_one_error(cli("generate", "-c", broken, "--prompt", "x"), 1, "best.safetensors")
+    assert_one_error(cli("evaluate", "-c", tmp_path / "nowhere", corpus), 1, "no such run directory")
+
+
+def test_resume_continues_to_more_steps(tmp_path, cli):
+    corpus = SAMPLE / "english.txt"
+    run = tmp_path / "run"
+    cli.ok("train", corpus, "-o", run, "--level", "char", "--max-steps", "6", "--eval-every", "3", *TINY)
+    cli.ok("train", "-o", run, "--resume", "--max-steps", "9", "-q")
+    steps = [json.loads(line)["step"] for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [3, 6, 9]
+
+
+def test_resume_refuses_to_change_the_model(tmp_path, cli):
+    run = tmp_path / "run"
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "char", "--max-steps", "2", *TINY)
+    assert_one_error(cli("train", "-o", run, "--resume", "--hidden", "64"), 2, "cannot change --hidden")
+
+
+def test_time_budget_is_kept(tmp_path, cli):
+    import time
+
+    run = tmp_path / "run"
+    began = time.time()
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "char", "--time-budget", "4", *TINY)
+    assert time.time() - began < 6
+    assert (run / "best.safetensors").is_file()
+
+
+def test_word_level_with_adaptive_softmax(tmp_path, cli):
+    run = tmp_path / "run"
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "word", "--adaptive", "--max-steps", "5",
+           *TINY)
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"]["cutoffs"]
+    out = cli.ok("generate", "-c", run, "--prompt", "The", "--max-tokens", "5", "--seed", "0").stdout
+    assert out.startswith("The")
+
+
+def test_a_classifier_only_model_is_refused_for_language_models(tmp_path, cli):
+    assert_one_error(cli("train", SAMPLE / "english.txt", "-o", tmp_path / "r", "--model", "bow",
+                         "--task", "lm", "--level", "char"), 2, "bow")
