@@ -16,18 +16,20 @@ bound and validated against the config (shapes, vocabulary size) before use.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import socket
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import torch
 from torch import nn
 
 from rnncli import __version__
-from rnncli.errors import FormatError, InputError
+from rnncli.errors import FormatError, InputError, TrainingError
 from rnncli.fileio import MiB, read_bounded, read_json, write_bytes, write_json
 from rnncli.models.config import ModelConfig
 from rnncli.text.vocab import Vocab, load_vocab
@@ -36,6 +38,7 @@ RUN_FORMAT = "rnncli-run"
 RUN_VERSION = 1
 CONFIG, VOCAB, LABELS = "config.json", "vocab.json", "labels.json"
 BEST, LAST, METRICS = "best.safetensors", "last.safetensors", "metrics.jsonl"
+LOCK = ".lock"
 MAX_HEADER = 16 * MiB
 MAX_CONFIG = 4 * MiB
 MODEL = "model/"
@@ -172,6 +175,33 @@ class RunDir:
             self.path.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise InputError(f"{self.path}: cannot create run directory ({exc.strerror})") from None
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the run directory for one training process.
+
+        The lock is an ``flock`` on ``.lock``: the kernel releases it when the process dies, even
+        by ``kill -9``, so a stale lock from a dead process is recovered by the next run.
+        """
+        import fcntl
+
+        path = self.file(LOCK)
+        handle = open(path, "a+")
+        try:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                raise TrainingError(f"run directory {self.path} is in use by {holder}; "
+                                    "wait for it or choose another --output") from None
+            handle.seek(0)
+            handle.truncate()
+            handle.write(f"process {os.getpid()} on {socket.gethostname()}\n")
+            handle.flush()
+            yield
+        finally:
+            handle.close()
 
     def check_exists(self) -> None:
         if not self.path.exists():

@@ -115,12 +115,13 @@ def eval_columns(ids: np.ndarray, columns: int) -> tuple[Tensor, Tensor, Tensor]
     """Inputs, targets and a mask (time, batch) so that every token but the first is predicted once.
 
     Column b covers tokens ``[b*L, (b+1)*L]``: its last target is the next column's first input,
-    so the targets tile the stream exactly; the ragged end is masked.
+    so the targets tile the stream exactly; the ragged end is masked. Each column starts from an
+    empty state, so short texts get few columns.
     """
     n = len(ids)
     if n < 2:
         raise InputError("evaluation text is too short (fewer than 2 tokens)")
-    columns = max(1, min(columns, (n - 1) // 2 or 1))
+    columns = max(1, min(columns, n // 512))  # long columns: few tokens start without context
     length = math.ceil((n - 1) / columns)
     padded = np.zeros(columns * length + 1, dtype=np.int64)
     padded[:n] = ids

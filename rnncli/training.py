@@ -123,6 +123,8 @@ class Counters:
     train_seconds: float = 0.0
     best_score: float | None = None
     nan_skipped: int = 0
+    last_eval_step: int = 0
+    last_eval_seconds: float = 0.0
 
 
 def make_optimizer(model: nn.Module, options: TrainOptions) -> torch.optim.Optimizer:
@@ -201,8 +203,9 @@ class Trainer:
         return 1.2 * evaluation + 1.0
 
     # ----- the loop -------------------------------------------------------------------------
-    def _due_eval(self, last_eval_time: float, last_eval_step: int) -> bool:
+    def _due_eval(self) -> bool:
         c, o = self.counters, self.options
+        last_eval_time, last_eval_step = c.last_eval_seconds, c.last_eval_step
         if o.eval_every:
             return c.step - last_eval_step >= o.eval_every
         total = self.total_steps()
@@ -229,7 +232,6 @@ class Trainer:
         if c.step == 0:
             torch.manual_seed(self.options.seed)
         self.emit("start", steps_per_epoch=self.task.steps_per_epoch(), total_steps=self.total_steps())
-        last_eval_time, last_eval_step = c.train_seconds, c.step
         last_save = time.time()
         self.model.train()
         while not self._should_stop():
@@ -243,9 +245,9 @@ class Trainer:
             c.train_seconds += time.perf_counter() - began
             if c.index >= self.task.steps_per_epoch():
                 c.epoch, c.index = c.epoch + 1, 0
-            if self._due_eval(last_eval_time, last_eval_step) and not self._should_stop():
+            if self._due_eval() and not self._should_stop():
                 self.evaluate_and_save()
-                last_eval_time, last_eval_step, last_save = c.train_seconds, c.step, time.time()
+                last_save = time.time()
             elif self._due_save(last_save):
                 self.save_last()
                 last_save = time.time()
@@ -326,7 +328,7 @@ class Trainer:
             f"{self.task.unit}_seen": c.seen,
             f"{self.task.unit}_per_sec": round(c.seen / c.train_seconds, 1) if c.train_seconds else 0.0,
             "train_loss": round(w["loss"] / w["steps"], 6) if w["steps"] else None,
-            **{k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()},
+            **{k: _finite(v) for k, v in metrics.items()},
             "lr": self.optimizer.param_groups[0]["lr"],
             "grad_norm": round(w["gnorm"] / w["steps"], 6) if w["steps"] else None,
             "grad_norm_max": round(w["gmax"], 6) if w["steps"] else None,
@@ -335,9 +337,10 @@ class Trainer:
             "eval_s": round(self._eval_seconds, 3),
         }
         self._window = {"loss": 0.0, "steps": 0, "gnorm": 0.0, "gmax": 0.0, "seen": 0, "seconds": 0.0}
+        c.last_eval_step, c.last_eval_seconds = c.step, c.train_seconds
         self.metrics.append(record)
         score = self.task.score(metrics)
-        improved = c.best_score is None or score > c.best_score
+        improved = math.isfinite(score) and (c.best_score is None or score > c.best_score)
         if improved:
             c.best_score = score
         if self.is_main:
@@ -389,6 +392,13 @@ class Trainer:
     def emit(self, kind: str, **data: Any) -> None:
         if self.is_main:
             self.on_event(Event(kind, data))
+
+
+def _finite(value: Any) -> Any:
+    """Metrics go to JSON, which has no NaN or infinity: those become null."""
+    if isinstance(value, float):
+        return round(value, 6) if math.isfinite(value) else None
+    return value
 
 
 def _flatten_optimizer(state: dict[str, Any]) -> tuple[dict[str, Tensor], dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 from rnncli.cli.app import app, silence_stdout
-from rnncli.cli import classify as _classify, data as _data, demo as _demo, lm as _lm, train as _train, vocab as _vocab  # noqa: F401,E501
+from rnncli.cli import classify as _classify, data as _data, demo as _demo, lecture as _lecture, lm as _lm, train as _train, vocab as _vocab  # noqa: F401,E501
 
 
 def main() -> None:

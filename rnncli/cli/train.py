@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import time
 from typing import Annotated, Literal, Optional
 
@@ -56,12 +59,12 @@ def train(
     encoding: Annotated[str, typer.Option(help="Text encoding of the inputs.")] = "utf-8",
     errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace a run already in --output.")] = False,
 ) -> None:
     """Train a language model (rnn, lstm, gru) or a classifier on a corpus."""
     started = time.time()
-    from rnncli.cli.progress import ProgressPrinter
     from rnncli.errors import ConfigError
-    from rnncli.runs import TrainRequest, describe_classifier, describe_lm, prepare
+    from rnncli.runs import TrainRequest
 
     if not output:
         raise ConfigError("missing option --output / -o (the run directory)")
@@ -75,22 +78,99 @@ def train(
         weight_decay=weight_decay, clip=clip, epochs=epochs, max_steps=max_steps, time_budget=time_budget,
         eval_every=eval_every, save_every=every_s, save_every_steps=every_steps, seed=seed, on_nan=on_nan,
         device=device, precision=precision, threads=threads, encoding=encoding, errors=errors)
+    run_training(request, quiet, force, started)
+
+
+def run_training(request, quiet: bool = False, force: bool = False, started: float | None = None) -> None:  # type: ignore[no-untyped-def]
+    """Train as ``rnncli train`` does: guard the run directory, hold its lock, report progress."""
+    from rnncli.checkpoint import CONFIG, RunDir
+    from rnncli.errors import ConfigError
+
+    started = started or time.time()
+    output = request.output
     say = (lambda message: None) if quiet else info
+    run_dir = RunDir(output)
+    if not request.resume and run_dir.file(CONFIG).exists() and not force:
+        raise ConfigError(f"{output} already holds a run: --resume to continue it, --force to replace it")
+    created = not run_dir.path.exists()
+    run_dir.create()
+    try:
+        with run_dir.lock():
+            _train_locked(request, say, output, quiet, started)
+    except BaseException:
+        if created:
+            _remove_if_empty(run_dir.path)
+        raise
+
+
+def _train_locked(request, say, output: str, quiet: bool, started: float) -> None:  # type: ignore[no-untyped-def]
+    from rnncli.cli.progress import ProgressPrinter
+    from rnncli.runs import describe_classifier, describe_lm, prepare
+    from rnncli.training import StopRequested
+
     printer = ProgressPrinter(quiet=quiet)
     prepared = prepare(request, say, printer, started)
     is_lm = prepared.config.task == "lm"
     printer.unit = "tok" if is_lm else "ex"
     say(describe_lm(prepared.info) if is_lm else describe_classifier(prepared.info))
+    trainer = prepared.trainer
     try:
-        final = prepared.trainer.run()
+        with _graceful_stop(trainer, say):
+            final = trainer.run()
+    except StopRequested as stop:
+        printer.close()
+        info(f"stopped at step {stop.step}: the run is saved in {output}; "
+             f"continue it with: rnncli train -o {output} --resume")
+        raise typer.Exit(128 + stop.signum) from None
     finally:
         printer.close()
     if is_lm:
-        result = (f"val_loss {final.get('val_loss', float('nan')):.4f}, val_ppl {final.get('val_ppl', float('nan')):.2f}, "
-                  f"val_bpc {final.get('val_bpc', float('nan')):.4f}")
+        result = (f"val_loss {_fmt(final.get('val_loss'))}, val_ppl {_fmt(final.get('val_ppl'), '.2f')}, "
+                  f"val_bpc {_fmt(final.get('val_bpc'))}")
     else:
-        result = (f"accuracy {final.get('accuracy', float('nan')):.4f}, macro_f1 {final.get('macro_f1', float('nan')):.4f}")
+        best = max(trainer.metrics, key=lambda r: (r.get("macro_f1") or 0, -(r.get("val_loss") or 0)))
+        result = (f"best macro_f1 {_fmt(best.get('macro_f1'))} (accuracy {_fmt(best.get('accuracy'))}) "
+                  f"at step {best['step']}")
     say(f"done: step {final.get('step')}, {result} in {time.time() - started:.0f}s; run saved in {output}")
+
+
+def _fmt(value, spec: str = ".4f") -> str:  # type: ignore[no-untyped-def]
+    return "n/a" if value is None else format(value, spec)
+
+
+def _remove_if_empty(path) -> None:  # type: ignore[no-untyped-def]
+    """Undo the creation of a run directory that a failed start left holding only its lock."""
+    from rnncli.checkpoint import LOCK
+
+    try:
+        leftovers = [p for p in path.iterdir() if p.name != LOCK]
+        if not leftovers:
+            (path / LOCK).unlink(missing_ok=True)
+            path.rmdir()
+    except OSError:
+        pass
+
+
+@contextlib.contextmanager
+def _graceful_stop(trainer, say):  # type: ignore[no-untyped-def]
+    """First SIGINT/SIGTERM: finish the step, save, stop. A second SIGINT stops at once (files are
+    written atomically, so nothing is left half-written)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum, frame):  # type: ignore[no-untyped-def]
+        if trainer.stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        trainer.stop_signal = signum
+        say("stopping after this step and saving (Ctrl-C again to stop at once) ...")
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
 
 
 def _save_every(value: str | None) -> tuple[float | None, int | None]:

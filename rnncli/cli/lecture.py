@@ -1,0 +1,133 @@
+"""gradients and plot: see what the lecture teaches."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Optional
+
+import typer
+
+from rnncli.cli.app import app
+from rnncli.cli.common import err_console, info, open_output
+
+
+@app.command()
+def gradients(
+    model: Annotated[str, typer.Option("--model", "-m", help="Fresh models to compare, comma-separated: rnn,lstm,gru.")] = "rnn,lstm,gru",
+    run: Annotated[Optional[str], typer.Option("--checkpoint-dir", "-c", help="Use a trained run's weights instead of fresh models.")] = None,
+    text: Annotated[Optional[str], typer.Option(help="Sequence to backpropagate through (with -c: encoded by the run's vocabulary).")] = None,
+    file: Annotated[Optional[str], typer.Option(help="Read the sequence from this file (its first tokens).")] = None,
+    length: Annotated[int, typer.Option(min=2, max=5000, help="Steps T (random tokens when no text is given).")] = 100,
+    samples: Annotated[int, typer.Option(min=1, max=1000, help="Random sequences averaged (geometric mean of norms).")] = 8,
+    hidden: Annotated[int, typer.Option(min=1, max=8192, help="Fresh models: hidden units.")] = 256,
+    embed: Annotated[int, typer.Option(min=1, max=8192, help="Fresh models: embedding size.")] = 64,
+    layers: Annotated[int, typer.Option(min=1, max=16, help="Fresh models: layers.")] = 1,
+    forget_bias: Annotated[float, typer.Option(help="Fresh LSTMs: initial forget-gate bias (rnncli's default 0; try 1).")] = 0.0,
+    seed: Annotated[int, typer.Option(help="Seed for weights and random tokens.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout: a list of norms per model.")] = False,
+    plot: Annotated[Optional[str], typer.Option("--plot", help="Write a PNG: gradient norm (log) against distance.")] = None,
+) -> None:
+    """How far back does the gradient reach? Norms of dL_T/dh_k (and dL_T/dc_k) for every step k."""
+    from rnncli.analysis import fresh_model, gradient_flow, sparkline
+    from rnncli.errors import ConfigError
+
+    reports = []
+    vocab_size = 100
+    if run is not None:
+        from rnncli.checkpoint import load_run
+
+        loaded = load_run(run)
+        net = loaded.model
+        kind = loaded.config.model.kind
+        if kind == "bow":
+            raise ConfigError("a bag-of-words model has no recurrence to backpropagate through")
+        head = net.decoder if loaded.config.task == "lm" else net.output
+        if head is None:
+            raise ConfigError("gradients needs a run with a full-softmax decoder (not adaptive softmax)")
+        sequences, targets = _sequences(loaded.vocab, text, file, length, samples, seed, len(loaded.vocab))
+        if loaded.config.task == "classify":
+            targets = targets % loaded.config.model.num_labels
+        for p in net.parameters():
+            p.requires_grad_(True)
+        reports.append(gradient_flow(kind, net.rnn, net.embedding, head, sequences, targets))
+    else:
+        kinds = [k.strip() for k in model.split(",") if k.strip()]
+        bad = [k for k in kinds if k not in ("rnn", "lstm", "gru")]
+        if bad or not kinds:
+            raise ConfigError(f"--model takes rnn, lstm and gru, comma-separated (got {model!r})")
+        if text is not None or file is not None:
+            raise ConfigError("--text and --file need a trained run (-c) whose vocabulary reads them")
+        sequences, targets = _sequences(None, None, None, length, samples, seed, vocab_size)
+        for kind in kinds:
+            rnn, embedding, head = fresh_model(kind, vocab_size, embed, hidden, layers, forget_bias, seed)
+            reports.append(gradient_flow(kind, rnn, embedding, head, sequences, targets))
+    console = err_console()
+    probe = min(50, length - 1)
+    for report in reports:
+        line = f"{report.model:>4}  |dL/dh| {sparkline(report.h)}  d={probe}: {report.ratio(probe):.2e} of d=0"
+        console.print(line)
+        if report.c:
+            console.print(f"      |dL/dc| {sparkline(report.c)}  d={probe}: {report.ratio(probe, 'c'):.2e} of d=0")
+            gates = ", ".join(f"{g:.3f}" for g in report.forget_gate_mean)
+            console.print(f"      mean forget gate per layer: {gates}")
+    if plot is not None:
+        from rnncli.plots import plot_gradients
+
+        plot_gradients(reports, plot, f"gradient flow over {length} steps")
+        info(f"plot written to {plot}")
+    if as_json:
+        with open_output(None) as out:
+            out.write(json.dumps({"length": length, "probe_distance": probe,
+                                  "models": [r.to_json() for r in reports]}) + "\n")
+
+
+def _sequences(vocab, text, file, length, samples, seed, vocab_size):  # type: ignore[no-untyped-def]
+    import torch
+
+    from rnncli.errors import InputError
+
+    generator = torch.Generator().manual_seed(seed)
+    if text is None and file is None:
+        tokens = torch.randint(4, vocab_size, (samples, length + 1), generator=generator)
+        return tokens[:, :-1], tokens[:, -1]
+    if file is not None:
+        from rnncli.text.reader import LineReader
+
+        collected: list[int] = []
+        for line in LineReader(file):
+            collected.extend(vocab.encode(line) + [3])
+            if len(collected) > length:
+                break
+        ids = collected
+    else:
+        ids = vocab.encode(text)
+    if len(ids) < 2:
+        raise InputError("the sequence needs at least 2 tokens")
+    ids = ids[: length + 1]
+    tokens = torch.tensor(ids)[None, :]
+    return tokens[:, :-1], tokens[:, -1]
+
+
+@app.command()
+def plot(
+    runs: Annotated[list[str], typer.Argument(help="Run directories to overlay.")],
+    output: Annotated[str, typer.Option("--output", "-o", help="PNG file to write.")],
+) -> None:
+    """Training curves of one or more runs: loss against step and time, metric, gradient norm vs --clip."""
+    from rnncli.checkpoint import RunDir
+    from rnncli.errors import InputError
+    from rnncli.plots import plot_runs
+
+    curves = []
+    for path in runs:
+        run = RunDir(path)
+        run.require("metrics.jsonl")
+        records = run.read_metrics()
+        if not records:
+            raise InputError(f"{path}: metrics.jsonl has no evaluations yet")
+        curves.append((run.path.name or path, records))
+    plot_runs(curves, output)
+    info(f"plot written to {output}")
+
+
+
