@@ -70,9 +70,10 @@ def split_tail(text: TokenText, share: float, vocab: Vocab) -> tuple[TokenText, 
     """Hold out the last ``share`` of the stream (cut at a line end) for validation."""
     n = len(text.ids)
     cut = int(n * (1 - share))
-    ends = np.flatnonzero(text.ids[:cut] == EOS)
-    if len(ends) and ends[-1] > n // 2:
-        cut = int(ends[-1]) + 1
+    look = max(0, cut - 1_000_000)  # find the line end before the cut without scanning it all
+    ends = np.flatnonzero(np.asarray(text.ids[look:cut]) == EOS)
+    if len(ends) and look + ends[-1] > n // 2:
+        cut = look + int(ends[-1]) + 1
     head, tail = text.ids[:cut], text.ids[cut:]
     tail_chars = count_chars(tail, vocab)
     tail_lines = int(np.count_nonzero(tail == EOS))
@@ -176,9 +177,12 @@ class ClassBatches:
         self._epoch, self._batches = epoch, batches
         return batches
 
-    def batch(self, epoch: int, k: int) -> tuple[Tensor, Tensor, Tensor]:
-        return pad_batch([self.sequences[i] for i in self.order(epoch)[k]]) + (
-            torch.tensor([self.labels[i] for i in self.order(epoch)[k]], dtype=torch.long),)
+    def batch(self, epoch: int, k: int, rank: int = 0, world: int = 1) -> tuple[Tensor, Tensor, Tensor]:
+        """Batch ``k`` of an epoch: (tokens, lengths, labels); ``rank`` of ``world`` takes its share."""
+        chosen = self.order(epoch)[k]
+        share = chosen[rank::world] or chosen[:1]
+        return pad_batch([self.sequences[i] for i in share]) + (
+            torch.tensor([self.labels[i] for i in share], dtype=torch.long),)
 
 
 def pad_batch(sequences: list[list[int]]) -> tuple[Tensor, Tensor]:

@@ -17,6 +17,7 @@ import torch
 from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir
 from rnncli.data import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
+from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.models.config import ModelConfig
 from rnncli.text.build import VocabOptions, build_vocabulary
@@ -151,6 +152,7 @@ def _saved_request(run: RunDir, request: TrainRequest) -> tuple[TrainRequest, Ru
 def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event], None],
                started: float | None = None) -> Prepared:
     started = started or time.time()
+    progress = _tokenizing_progress(report)
     run = RunDir(request.output)
     saved: RunConfig | None = None
     if request.resume:
@@ -161,12 +163,17 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
     if request.valid is not None:
         check_inputs([request.valid])
     set_threads(request.threads)
-    device = resolve_device(request.device)
+    device = _rank_device(resolve_device(request.device))
     precision = resolve_precision(request.precision or "auto", device)
 
-    # 1. the tokenizer
+    dist = current()
+    # 1. the tokenizer (in a distributed run, rank 0 builds it and the others read it)
     if saved is not None:
         vocab = run.load_vocab(saved.model.vocab_size)
+        level = vocab.level
+    elif not dist.is_main:
+        dist.barrier()
+        vocab = run.load_vocab()
         level = vocab.level
     elif request.vocab is not None:
         vocab = load_vocab(request.vocab)
@@ -184,10 +191,20 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         for message in built.warnings:
             report(f"warning: {message}")
         report(f"built a {vocab.describe()} from the corpus")
+    if saved is None and dist.is_main:
+        run.create()
+        vocab.save(run.file(VOCAB))
+        dist.barrier()
     request.level = level
 
-    # 2. the data
-    text = encode_corpus(corpus, vocab, request.encoding, request.errors)
+    # 2. the data: token ids cached on disk and memory-mapped, so memory stays flat
+    from rnncli.tokencache import cached_corpus
+
+    if not dist.is_main:
+        dist.barrier()  # rank 0 tokenises; the others map its cache entry
+    text = cached_corpus(corpus, vocab, request.encoding, request.errors, progress)
+    if dist.is_main:
+        dist.barrier()
     if len(text) < 2 or text.chars == 0:
         raise InputError("empty corpus: no text to train on")
     if request.valid is not None:
@@ -196,7 +213,7 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         if len(valid_text) < 2:
             raise InputError(f"{request.valid}: validation text is empty")
     else:
-        share = 0.1 if len(text) < 1_000_000 else max(0.01, 100_000 / len(text))
+        share = min(0.1, 100_000 / len(text))
         train_text, valid_text = split_tail(text, share, vocab)
         report(f"no --valid: holding out the last {len(valid_text):,} tokens for validation")
 
@@ -226,6 +243,11 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         except Exception as exc:
             raise ConfigError(str(exc).replace("invalid model configuration", "invalid model options")) from None
     batch_size = _pick(request.batch_size, auto["batch_size"])
+    if dist.enabled and request.batch_size is None:
+        batch_size = max(batch_size, dist.world) // dist.world * dist.world
+    if batch_size % dist.world:
+        raise ConfigError(f"--batch-size {batch_size} must be a multiple of the {dist.world} processes: "
+                          "each takes the same number of batch columns")
     bptt = _pick(request.bptt, auto["bptt"])
     request.batch_size, request.bptt = batch_size, bptt
     epochs = request.epochs
@@ -243,10 +265,9 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
     from rnncli.tasks.language import LanguageModelTask
 
     torch.manual_seed(options.seed)
-    model = LanguageModel(model_config).to(device)
+    model = wrap(LanguageModel(model_config).to(device), device, unused=bool(model_config.cutoffs))
     task = LanguageModelTask(train_text, valid_text, batch_size, bptt, device, precision)
     deadline = None if options.time_budget is None else started + options.time_budget
-    run.create()
     trainer = Trainer(model, task, options, run, device, on_event, deadline)
     stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
     config = RunConfig("lm", model_config, {"request": stored_request, "options": options.to_json(),
@@ -255,14 +276,47 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         trainer.resume()
         if deadline is not None:
             trainer.deadline = deadline - trainer.counters.train_seconds
-    else:
-        vocab.save(run.file(VOCAB))
-    run.save_config(config)
+    if dist.is_main:
+        run.save_config(config)
     params = sum(p.numel() for p in model.parameters())
-    info = {"params": params, "train_tokens": len(train_text), "valid_tokens": len(valid_text),
+    info = {"params": params, "train_tokens": len(train_text), "world": dist.world, "valid_tokens": len(valid_text),
             "vocab": len(vocab), "level": level, "device": str(device), "precision": precision,
             "batch_size": batch_size, "bptt": bptt, "model": model_config.to_json(), "options": options}
     return Prepared(trainer, config, info)
+
+
+def _tokenizing_progress(report: Report) -> Callable[[int, int], None]:
+    """Report tokenisation of a large corpus every 10% (small ones finish before it matters)."""
+    state = {"next": 0.1, "began": time.time()}
+
+    def progress(done: int, total: int) -> None:
+        if total < 50_000_000 or done < state["next"] * total:
+            return
+        state["next"] += 0.1
+        rate = done / max(1e-9, time.time() - state["began"]) / 1e6
+        report(f"tokenizing the corpus: {done / total:.0%} ({rate:.1f} MB/s)")
+
+    return progress
+
+
+def _rank_device(device: torch.device) -> torch.device:
+    """Each process of a distributed run on GPUs takes its own GPU."""
+    dist = current()
+    if dist.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(device)
+    return device
+
+
+def wrap(model: torch.nn.Module, device: torch.device, unused: bool = False) -> torch.nn.Module:
+    """DistributedDataParallel in a torchrun process group; the model itself otherwise."""
+    dist = current()
+    if not dist.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index if device.index is not None else dist.local_rank] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=unused)
 
 
 def describe_lm(info: dict[str, Any]) -> str:
@@ -346,7 +400,7 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
         raise ConfigError("no training data given")
     corpus = check_inputs(request.corpus)
     set_threads(request.threads)
-    device = resolve_device(request.device)
+    device = _rank_device(resolve_device(request.device))
     precision = resolve_precision(request.precision or "auto", device)
     examples = []
     skipped = 0
@@ -384,9 +438,13 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
     if not valid_examples:
         raise InputError("no validation examples: give --valid or more data")
 
-    # the tokenizer, built on the training texts only
+    # the tokenizer, built on the training texts only (by rank 0 in a distributed run)
+    dist = current()
     if saved is not None:
         vocab = run.load_vocab(saved.model.vocab_size)
+    elif not dist.is_main:
+        dist.barrier()
+        vocab = run.load_vocab()
     elif request.vocab is not None:
         vocab = load_vocab(request.vocab)
     else:
@@ -397,6 +455,11 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
         vocab = built.vocab
         for message in built.warnings:
             report(f"warning: {message}")
+    if saved is None and dist.is_main:
+        run.create()
+        vocab.save(run.file(VOCAB))
+        run.save_labels(labels)
+        dist.barrier()
     request.level = vocab.level
     lengths = [len(ids) for ids in vocab.encode_batch([e.text for e in train_examples[:2000]])]
     auto = classifier_defaults(len(train_examples), len(labels), sum(lengths) / max(1, len(lengths)), kind)
@@ -438,11 +501,10 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
         seed=seed, on_nan=_pick(request.on_nan, "stop"), precision=precision,
     ).check()
     torch.manual_seed(options.seed)
-    model = Classifier(model_config).to(device)
+    model = wrap(Classifier(model_config).to(device), device)
     task = ClassificationTask((train_x, train_y), (valid_x, valid_y), labels, batch_size, device, precision,
                               weights, seed)
     deadline = None if options.time_budget is None else started + options.time_budget
-    run.create()
     trainer = Trainer(model, task, options, run, device, on_event, deadline)
     stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
     config = RunConfig("classify", model_config, {"request": stored_request, "options": options.to_json(),
@@ -452,10 +514,8 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
         trainer.resume()
         if deadline is not None:
             trainer.deadline = deadline - trainer.counters.train_seconds
-    else:
-        vocab.save(run.file(VOCAB))
-        run.save_labels(labels)
-    run.save_config(config)
+    if dist.is_main:
+        run.save_config(config)
     params = sum(p.numel() for p in model.parameters())
     info = {"params": params, "train": len(train_x), "valid": len(valid_x), "labels": labels,
             "vocab": len(vocab), "level": vocab.level, "device": str(device), "precision": precision,

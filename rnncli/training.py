@@ -20,6 +20,7 @@ from torch import Tensor, nn
 
 from rnncli.checkpoint import BEST, LAST, RunDir, group, load_checkpoint, pack
 from rnncli.device import autocast
+from rnncli.distributed import current
 from rnncli.errors import ConfigError, FormatError, TrainingError
 
 
@@ -146,12 +147,13 @@ def make_optimizer(model: nn.Module, options: TrainOptions) -> torch.optim.Optim
 class Trainer:
     def __init__(self, model: nn.Module, task: Task, options: TrainOptions, run: RunDir,
                  device: torch.device, on_event: Callable[[Event], None] | None = None,
-                 deadline: float | None = None, is_main: bool = True) -> None:
+                 deadline: float | None = None) -> None:
         self.model, self.task, self.options, self.run_dir = model, task, options.check(), run
         self.device = device
         self.on_event = on_event or (lambda event: None)
         self.deadline = deadline
-        self.is_main = is_main
+        self.dist = current()
+        self.is_main = self.dist.is_main
         self.optimizer = make_optimizer(model, options)
         self.params = [p for p in model.parameters() if p.requires_grad]
         self.counters = Counters()
@@ -234,10 +236,10 @@ class Trainer:
         self.emit("start", steps_per_epoch=self.task.steps_per_epoch(), total_steps=self.total_steps())
         last_save = time.time()
         self.model.train()
-        while not self._should_stop():
-            if self.stop_signal is not None:
+        while not self.dist.any(self._should_stop()):
+            if self.dist.any(self.stop_signal is not None):
                 self.save_last()
-                raise StopRequested(self.stop_signal, c.step)
+                raise StopRequested(self.stop_signal or 2, c.step)
             if c.index == 0:
                 self.task.start_epoch(c.epoch)
             began = time.perf_counter()
@@ -245,10 +247,10 @@ class Trainer:
             c.train_seconds += time.perf_counter() - began
             if c.index >= self.task.steps_per_epoch():
                 c.epoch, c.index = c.epoch + 1, 0
-            if self._due_eval() and not self._should_stop():
+            if self.dist.any(self._due_eval() and not self._should_stop()):
                 self.evaluate_and_save()
                 last_save = time.time()
-            elif self._due_save(last_save):
+            elif self.dist.any(self._due_save(last_save)):
                 self.save_last()
                 last_save = time.time()
         if not self.metrics or self.metrics[-1]["step"] != c.step:
@@ -277,6 +279,9 @@ class Trainer:
         max_norm = o.clip if o.clip > 0 else float("inf")
         gnorm = float(torch.nn.utils.clip_grad_norm_(self.params, max_norm))
         loss_value = float(loss.detach())
+        if self.dist.enabled:  # every rank sees the same mean loss, so all agree on a failure
+            loss_value = self.dist.sum([loss_value])[0] / self.dist.world
+            items *= self.dist.world
         c.index += 1
         if not (math.isfinite(loss_value) and math.isfinite(gnorm)):
             self._non_finite(loss_value, gnorm, lr)
@@ -318,7 +323,7 @@ class Trainer:
         began = time.perf_counter()
         self.model.eval()
         with torch.no_grad(), autocast(self.device, self.options.precision):
-            metrics = self.task.evaluate(self.model)
+            metrics = self.task.evaluate(self.module)
         self.model.train()
         self._eval_seconds = time.perf_counter() - began
         w = self._window
@@ -351,24 +356,33 @@ class Trainer:
         self.emit("eval", best=improved, **record)
         return record
 
+    @property
+    def module(self) -> nn.Module:
+        """The model without its DistributedDataParallel wrapper."""
+        return getattr(self.model, "module", self.model)
+
     def save_weights(self, name: str) -> None:
         from rnncli.fileio import write_bytes
 
-        write_bytes(self.run_dir.file(name), pack({"model": self.model.state_dict()}))
+        write_bytes(self.run_dir.file(name), pack({"model": self.module.state_dict()}))
 
     def save_last(self) -> None:
-        if not self.is_main:
-            return
+        """Write the resumable checkpoint (rank 0), with every rank's share of the task state."""
         from rnncli.fileio import write_bytes
 
+        task_state = {name: self.dist.gather_tensor(t, dim=1 if t.dim() == 3 else 0)
+                      for name, t in self.task.state_tensors().items()}
+        rng_ranks = self.dist.gather_tensor(torch.get_rng_state()[None, :], dim=0)
+        if not self.is_main:
+            return
         optimizer_tensors, optimizer_meta = _flatten_optimizer(self.optimizer.state_dict())
-        rng = {"torch": torch.get_rng_state()}
+        rng = {"torch": torch.get_rng_state(), "ranks": rng_ranks}
         if torch.cuda.is_available() and self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         meta = {"counters": asdict(self.counters), "optimizer": optimizer_meta,
-                "eval_seconds": self._eval_seconds, "window": self._window}
-        blob = pack({"model": self.model.state_dict(), "optim": optimizer_tensors, "rng": rng,
-                     "task": self.task.state_tensors()}, meta)
+                "eval_seconds": self._eval_seconds, "window": self._window, "world": self.dist.world}
+        blob = pack({"model": self.module.state_dict(), "optim": optimizer_tensors, "rng": rng,
+                     "task": task_state}, meta)
         write_bytes(self.run_dir.file(LAST), blob)
         self.emit("save", step=self.counters.step)
 
@@ -377,11 +391,18 @@ class Trainer:
         path = self.run_dir.file(LAST)
         if not path.is_file():
             raise FormatError(f"run directory {self.run_dir.path} is missing {LAST}: nothing to resume")
-        tensors, meta = load_checkpoint(self.model, path)
+        tensors, meta = load_checkpoint(self.module, path)
         try:
             self.counters = Counters(**meta["counters"])
             self.optimizer.load_state_dict(_unflatten_optimizer(group(tensors, "optim"), meta["optimizer"]))
-            torch.set_rng_state(group(tensors, "rng")["torch"])
+            rng = group(tensors, "rng")
+            ranks = rng.get("ranks")
+            if ranks is not None and int(meta.get("world", 1)) == self.dist.world:
+                torch.set_rng_state(ranks[self.dist.rank].clone())
+            elif self.dist.world == 1:
+                torch.set_rng_state(rng["torch"])
+            else:  # another world size: dropout noise restarts from a seed, the rest is exact
+                torch.manual_seed(self.options.seed * 1000 + self.dist.rank + self.counters.step)
             self._eval_seconds = meta.get("eval_seconds")
             self._window = meta.get("window", self._window)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:

@@ -57,3 +57,9 @@ def run_module(*args: str, **kwargs: Any) -> Any:
     import subprocess
 
     return subprocess.run([sys.executable, "-m", "rnncli", *args], capture_output=True, **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def _private_token_cache(tmp_path_factory, monkeypatch):
+    """Tests never touch the user's token cache."""
+    monkeypatch.setenv("RNNCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "token-cache"))

@@ -86,21 +86,39 @@ def run_training(request, quiet: bool = False, force: bool = False, started: flo
     from rnncli.checkpoint import CONFIG, RunDir
     from rnncli.errors import ConfigError
 
+    from rnncli.distributed import init_from_environment, shutdown
+
     started = started or time.time()
     output = request.output
-    say = (lambda message: None) if quiet else info
-    run_dir = RunDir(output)
-    if not request.resume and run_dir.file(CONFIG).exists() and not force:
-        raise ConfigError(f"{output} already holds a run: --resume to continue it, --force to replace it")
-    created = not run_dir.path.exists()
-    run_dir.create()
+    dist = init_from_environment("cuda" if request.device in ("auto", "cuda") and _cuda() else "cpu")
+    clean = False
     try:
-        with run_dir.lock():
-            _train_locked(request, say, output, quiet, started)
-    except BaseException:
-        if created:
-            _remove_if_empty(run_dir.path)
-        raise
+        if not dist.is_main:  # rank 0 checks, locks and reports; the others follow it
+            _train_locked(request, lambda message: None, output, True, started)
+            clean = True
+            return
+        say = (lambda message: None) if quiet else info
+        run_dir = RunDir(output)
+        if not request.resume and run_dir.file(CONFIG).exists() and not force:
+            raise ConfigError(f"{output} already holds a run: --resume to continue it, --force to replace it")
+        created = not run_dir.path.exists()
+        run_dir.create()
+        try:
+            with run_dir.lock():
+                _train_locked(request, say, output, quiet, started)
+            clean = True
+        except BaseException:
+            if created:
+                _remove_unstarted(run_dir.path)
+            raise
+    finally:
+        shutdown(clean)
+
+
+def _cuda() -> bool:
+    import torch
+
+    return torch.cuda.is_available()
 
 
 def _train_locked(request, say, output: str, quiet: bool, started: float) -> None:  # type: ignore[no-untyped-def]
@@ -138,17 +156,14 @@ def _fmt(value, spec: str = ".4f") -> str:  # type: ignore[no-untyped-def]
     return "n/a" if value is None else format(value, spec)
 
 
-def _remove_if_empty(path) -> None:  # type: ignore[no-untyped-def]
-    """Undo the creation of a run directory that a failed start left holding only its lock."""
-    from rnncli.checkpoint import LOCK
+def _remove_unstarted(path) -> None:  # type: ignore[no-untyped-def]
+    """Undo the creation of a run directory by a run that failed before its first checkpoint."""
+    import shutil
 
-    try:
-        leftovers = [p for p in path.iterdir() if p.name != LOCK]
-        if not leftovers:
-            (path / LOCK).unlink(missing_ok=True)
-            path.rmdir()
-    except OSError:
-        pass
+    from rnncli.checkpoint import LAST
+
+    if not (path / LAST).exists():
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @contextlib.contextmanager

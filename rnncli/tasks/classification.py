@@ -11,6 +11,7 @@ from torch.nn import functional as F
 
 from rnncli.data import ClassBatches, bigram_ids, pad_batch
 from rnncli.device import autocast
+from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
 from rnncli.text.vocab import Vocab
 from rnncli.training import Task
@@ -84,7 +85,11 @@ class ClassificationTask(Task):
         return len(self.batches)
 
     def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
-        tokens, lengths, targets = self.batches.batch(epoch, index)
+        # --batch-size is the global batch: in a distributed run each rank takes every world-th
+        # example of it (the epoch's order depends on the seed and epoch only, like a
+        # DistributedSampler with set_epoch), and DDP averages the gradients.
+        dist = current()
+        tokens, lengths, targets = self.batches.batch(epoch, index, dist.rank, dist.world)
         logits = model(tokens.to(self.device), lengths)
         loss = F.cross_entropy(logits.float(), targets.to(self.device), weight=self.class_weights)
         return loss, len(targets)

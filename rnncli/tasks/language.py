@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
 from rnncli.data import LMWindows, TokenText, eval_columns
 from rnncli.device import autocast
+from rnncli.distributed import current
 from rnncli.models.lm import LanguageModel, State
+from rnncli.errors import FormatError
 from rnncli.training import Task
 
 LN2 = math.log(2)
@@ -27,8 +30,14 @@ def detach(state: State | None) -> State | None:
 @torch.no_grad()
 def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, precision: str = "fp32",
                 columns: int = 64, window: int = 256) -> dict[str, float]:
-    """Loss in nats per token, perplexity and bits per character over every token but the first."""
-    inputs, targets, mask = eval_columns(text.ids, columns)
+    """Loss in nats per token, perplexity and bits per character over every token but the first.
+
+    In a distributed run each rank evaluates its share of the columns and the sums are reduced.
+    """
+    dist = current()
+    inputs, targets, mask = eval_columns(np.asarray(text.ids), columns)
+    if dist.enabled:
+        inputs, targets, mask = (t[:, dist.rank :: dist.world] for t in (inputs, targets, mask))
     state = None
     total = 0.0
     count = 0
@@ -45,6 +54,8 @@ def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, pre
             total += float(nll[keep].double().sum())
             count += int(keep.sum())
     model.train(was_training)
+    total, count = dist.sum([total, float(count)])
+    count = int(count)
     loss = total / max(1, count)
     return {"loss": loss, "ppl": math.exp(min(loss, 700.0)), "bpc": total / LN2 / max(1, text.chars),
             "tokens": count + 1, "chars": text.chars}
@@ -54,8 +65,11 @@ class LanguageModelTask(Task):
     unit = "tokens"
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
-                 device: torch.device, precision: str, columns: slice | None = None) -> None:
-        self.windows = LMWindows(train.ids, batch_size, bptt, columns)
+                 device: torch.device, precision: str) -> None:
+        dist = current()
+        share = batch_size // dist.world
+        self.columns = slice(dist.rank * share, (dist.rank + 1) * share)  # this rank's batch columns
+        self.windows = LMWindows(train.ids, batch_size, bptt, self.columns)
         self.valid = valid
         self.device = device
         self.precision = precision
@@ -92,12 +106,14 @@ class LanguageModelTask(Task):
         return {"h": self.state}
 
     def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        """The saved state covers every batch column; keep this rank's."""
         if "h" not in tensors:
             self.state = None
-        elif "c" in tensors:
-            self.state = (tensors["h"].to(self.device), tensors["c"].to(self.device))
-        else:
-            self.state = tensors["h"].to(self.device)
+            return
+        if tensors["h"].shape[1] != self.windows.grid.shape[0] * current().world:
+            raise FormatError("the checkpoint's hidden state does not fit this batch size")
+        parts = [tensors[k][:, self.columns].to(self.device) for k in ("h", "c") if k in tensors]
+        self.state = (parts[0], parts[1]) if len(parts) == 2 else parts[0]
 
     def after_failed_step(self) -> None:
         self.state = None

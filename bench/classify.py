@@ -1,0 +1,117 @@
+"""Classification: quality and training time on sms_spam beside fastText, and classify lines/s.
+
+fastText is a peer installed only for benchmarking (Debian's ``fasttext`` package or the PyPI
+``fasttext-wheel``; see bench/setup.sh); where it is absent its rows say so.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import DATA, Row, print_table, rnncli
+
+
+def spam_scores(report: dict) -> tuple[float, float]:  # type: ignore[type-arg]
+    return report["accuracy"], report["per_label"]["spam"]["f1"]
+
+
+def run_rnncli(work: Path, model: str, budget: float) -> tuple[dict, float]:  # type: ignore[type-arg]
+    run = work / model
+    began = time.perf_counter()
+    done = rnncli("train", str(DATA / "sms_spam" / "train.tsv"), "-o", str(run), "--task", "classify",
+                  "--model", model, "--time-budget", str(budget), "-q")
+    seconds = time.perf_counter() - began
+    if done.returncode:
+        raise RuntimeError(done.stderr.decode())
+    report = json.loads(rnncli("evaluate", "-c", str(run), str(DATA / "sms_spam" / "test.tsv"), "--json").stdout)
+    return report, seconds
+
+
+def fasttext_scores(work: Path) -> tuple[float, float, float] | None:
+    """(accuracy, spam F1, training seconds) of fastText with 25 epochs, lr 1.0 and bigrams."""
+    binary = shutil.which("fasttext")
+    if binary is None:
+        return None
+
+    def convert(source: Path, target: Path) -> list[str]:
+        gold = []
+        with open(target, "w", encoding="utf-8") as out:
+            for line in source.read_text(encoding="utf-8").splitlines():
+                label, text = line.split("\t", 1)
+                gold.append(label)
+                out.write(f"__label__{label} {' '.join(text.split())}\n")
+        return gold
+
+    convert(DATA / "sms_spam" / "train.tsv", work / "ft_train.txt")
+    gold = convert(DATA / "sms_spam" / "test.tsv", work / "ft_test.txt")
+    began = time.perf_counter()
+    subprocess.run([binary, "supervised", "-input", str(work / "ft_train.txt"), "-output", str(work / "ft"),
+                    "-epoch", "25", "-lr", "1.0", "-wordNgrams", "2", "-verbose", "0"], check=True,
+                   capture_output=True)
+    seconds = time.perf_counter() - began
+    predicted = subprocess.run([binary, "predict", str(work / "ft.bin"), str(work / "ft_test.txt")], check=True,
+                               capture_output=True, text=True).stdout.split()
+    predicted = [p.replace("__label__", "") for p in predicted]
+    accuracy = sum(p == g for p, g in zip(predicted, gold)) / len(gold)
+    tp = sum(p == g == "spam" for p, g in zip(predicted, gold))
+    precision = tp / max(1, sum(p == "spam" for p in predicted))
+    recall = tp / max(1, sum(g == "spam" for g in gold))
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return accuracy, f1, seconds
+
+
+def classify_rate(run: Path, lines: list[str]) -> float:
+    """Lines per second, start-up excluded: time 10,000 lines against 1 line, medians of 3."""
+    import statistics
+
+    def timed(text: str) -> float:
+        began = time.perf_counter()
+        rnncli("classify", "-c", str(run), input=text.encode())
+        return time.perf_counter() - began
+
+    many = "\n".join(lines) + "\n"
+    big = statistics.median(timed(many) for _ in range(3))
+    small = statistics.median(timed(lines[0] + "\n") for _ in range(3))
+    return (len(lines) - 1) / max(1e-9, big - small)
+
+
+def run(quick: bool = False) -> list[Row]:
+    if not (DATA / "sms_spam" / "train.tsv").is_file():
+        return [Row("sms_spam", "skipped", "data absent", None)]
+    work = Path(tempfile.mkdtemp(prefix="rnncli-bench-"))
+    rows: list[Row] = []
+    report, seconds = run_rnncli(work, "lstm", 60)
+    accuracy, f1 = spam_scores(report)
+    peer = fasttext_scores(work)
+    peer_text = "fastText not installed (bench/setup.sh)" if peer is None else \
+        f"fastText {peer[0]:.4f} / {peer[1]:.4f} in {peer[2]:.1f}s"
+    rows.append(Row("sms_spam test accuracy / spam F1 (LSTM, --time-budget 60)",
+                    f"{accuracy:.4f} / {f1:.4f} in {seconds:.0f}s", peer_text,
+                    None if peer is None else accuracy / peer[0],
+                    note="goal: accuracy >= 0.985 and spam F1 >= 0.945: "
+                         + ("met" if accuracy >= 0.985 and f1 >= 0.945 else "NOT met")))
+    bow_report, bow_seconds = run_rnncli(work, "bow", 20 if quick else 60)
+    bow_accuracy, bow_f1 = spam_scores(bow_report)
+    rows.append(Row("sms_spam test accuracy / spam F1 (bag of words + bigrams)",
+                    f"{bow_accuracy:.4f} / {bow_f1:.4f} in {bow_seconds:.0f}s", peer_text,
+                    None if peer is None else bow_accuracy / peer[0]))
+    texts = [line.split("\t", 1)[1] for line in (DATA / "sms_spam" / "test.tsv").read_text().splitlines()]
+    lines = (texts * (10_000 // len(texts) + 1))[:10_000]
+    for model, goal in (("lstm", 5000), ("bow", 50000)):
+        rate = classify_rate(work / model, lines)
+        rows.append(Row(f"classify lines/s ({model}, 10,000 sms_spam lines)", f"{rate:,.0f}", f"goal {goal:,}",
+                        rate / goal, ">= 1.0x"))
+    return rows
+
+
+if __name__ == "__main__":
+    from common import machine
+
+    print(machine())
+    print_table("classification", run("--quick" in sys.argv))

@@ -1,0 +1,84 @@
+"""Encode throughput (MB/s) beside sentencepiece's own encoder, and start-up time.
+
+rnncli's side is the whole ``encode`` path (read the file in blocks, tokenise, format ids, write)
+as the command runs it, in process; sentencepiece's side is ``SentencePieceProcessor.encode`` on
+the same lines, already in memory, with its default threads. Both alternate, medians of repeats.
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import DATA, Row, alternate, median_time, print_table, rnncli
+
+
+def run(quick: bool = False) -> list[Row]:
+    from rnncli.text.build import VocabOptions, build_vocabulary
+    from rnncli.text.reader import LineReader
+    from rnncli.text.streams import EncodeOptions, encode_stream
+
+    source = DATA / "warpeace" / "train.txt"
+    rows: list[Row] = []
+    if not source.is_file():
+        return [Row("encode", "skipped", f"{source} absent", None)]
+    work = Path(tempfile.mkdtemp(prefix="rnncli-bench-"))
+    text = source.read_bytes() * (2 if quick else 4)
+    corpus = work / "corpus.txt"
+    corpus.write_bytes(text)
+    megabytes = len(text) / 1e6
+    lines = corpus.read_text(encoding="utf-8").split("\n")
+    vocabs = {level: build_vocabulary([str(source)], VocabOptions(level=level, vocab_size=8000)).vocab
+              for level in ("word", "char", "bpe")}
+    processor = vocabs["bpe"]._sp  # the peer: the same sentencepiece model, called directly
+
+    def ours(level: str):  # type: ignore[no-untyped-def]
+        def measure() -> float:
+            sink = io.StringIO()
+            began = time.perf_counter()
+            encode_stream(vocabs[level], LineReader(str(corpus)), sink.write, EncodeOptions())
+            return time.perf_counter() - began
+        return measure
+
+    def peer() -> float:
+        began = time.perf_counter()
+        processor.encode(lines)
+        return time.perf_counter() - began
+
+    repeats = 3 if quick else 5
+    times = alternate({"sentencepiece": peer, "word": ours("word"), "char": ours("char"), "bpe": ours("bpe")},
+                      repeats)
+    peer_rate = megabytes / times["sentencepiece"]
+    goals = {"word": ">= 0.5x", "bpe": ">= 0.9x", "char": ""}
+    for level in ("word", "char", "bpe"):
+        rate = megabytes / times[level]
+        rows.append(Row(f"encode {level}, MB/s (War and Peace x{2 if quick else 4})", f"{rate:.1f}",
+                        f"sentencepiece encode {peer_rate:.1f}", rate / peer_rate, goals[level]))
+    vocab_file = work / "v.json"
+    vocabs["word"].save(vocab_file)
+    empty = work / "empty.txt"
+    empty.write_text("")
+    bare = median_time(lambda: rnncli_python("pass"), repeats)
+    startup = median_time(lambda: rnncli("encode", "-v", str(vocab_file), str(empty)), repeats)
+    helptime = median_time(lambda: rnncli("--help"), repeats)
+    rows.append(Row("start-up: rnncli encode on empty input, s", f"{startup:.3f}", f"python -c pass {bare:.3f}",
+                    None, note="goal < 0.3 s: " + ("met" if startup < 0.3 else "NOT met")))
+    rows.append(Row("start-up: rnncli --help, s", f"{helptime:.3f}", f"python -c pass {bare:.3f}", None,
+                    note="goal < 0.3 s: " + ("met" if helptime < 0.3 else "NOT met")))
+    return rows
+
+
+def rnncli_python(code: str) -> None:
+    import subprocess
+
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+if __name__ == "__main__":
+    from common import machine
+
+    print(machine())
+    print_table("encode", run("--quick" in sys.argv))

@@ -1,0 +1,35 @@
+"""Every benchmark, one table: measure, rnncli, peer or baseline, ratio (measured in one run).
+
+    python bench/run.py --quick     # under 10 minutes on a 2-core CPU
+    python bench/run.py             # longer repeats, and the 444 s War and Peace run
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import classify
+import encode
+import generate
+import quality
+import train
+from common import machine, print_table
+
+
+def main() -> None:
+    quick = "--quick" in sys.argv
+    began = time.time()
+    print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
+    rows = []
+    for name, module in (("encode", encode), ("train", train), ("generate", generate),
+                         ("classify", classify), ("quality", quality)):
+        started = time.time()
+        part = module.run(quick)
+        print(f"[{name}: {time.time() - started:.0f}s]", file=sys.stderr, flush=True)
+        rows.extend(part)
+    print_table(f"all measures ({time.time() - began:.0f}s)", rows)
+
+
+if __name__ == "__main__":
+    main()

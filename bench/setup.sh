@@ -1,0 +1,5 @@
+#!/usr/bin/env bash
+# Peers used only by the benchmarks (never runtime dependencies of rnncli).
+set -euo pipefail
+apt-get update -qq
+apt-get install -y -qq fasttext sentencepiece >/dev/null
