@@ -109,3 +109,20 @@ def test_single_label_data_is_refused(tmp_path, cli):
     data = tmp_path / "one.tsv"
     data.write_text("a\thello\na\tworld\n")
     assert_one_error(cli("train", data, "-o", tmp_path / "r", "--task", "classify"), 1, "at least 2 labels")
+
+
+def test_csv_training_and_evaluation_with_named_columns(tmp_path, cli):
+    import csv
+
+    rows = [line.split("\t", 1) for line in (SAMPLE / "topics.tsv").read_text().splitlines()[:300]]
+    data = tmp_path / "topics.csv"
+    with open(data, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["category", "message"])
+        writer.writerows(rows)
+    run = tmp_path / "r"
+    cli.ok("train", data, "-o", run, "--task", "classify", "--text-column", "message", "--label-column", "category",
+           "--max-steps", "20", *FAST)
+    report = json.loads(cli.ok("evaluate", "-c", run, data, "--text-column", "message", "--label-column", "category",
+                               "--json").stdout)
+    assert report["examples"] == 300

@@ -47,3 +47,15 @@ def test_round_trip_keeps_a_missing_final_newline(tmp_path):
     ids = run_module("encode", "-v", str(vocab), input=text.encode()).stdout
     assert not ids.endswith(b"\n")
     assert run_module("decode", "-v", str(vocab), input=ids).stdout == text.encode()
+
+
+def test_generate_into_head_ends_quietly(tmp_path):
+    run = tmp_path / "run"
+    trained = run_module("train", str(SAMPLE / "english.txt"), "-o", str(run), "--level", "char", "--max-steps", "2",
+                         "--hidden", "16", "--embed", "8", "-q")
+    assert trained.returncode == 0, trained.stderr
+    pipeline = (f"{sys.executable} -m rnncli generate -c {run} --prompt The --max-tokens 100000 | head -c 10 "
+                ">/dev/null; echo ${PIPESTATUS[0]}")
+    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
+    assert done.stdout.strip() == "0"
+    assert done.stderr == ""

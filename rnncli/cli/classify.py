@@ -73,11 +73,13 @@ def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:
     return "\t".join(f"{label}\t{prob:.4f}" for label, prob in chosen)
 
 
-def evaluate_classifier(loaded: Any, data: str, as_json: bool, device: Any, encoding: str, errors: str) -> None:
+def evaluate_classifier(loaded: Any, data: str, as_json: bool, device: Any, encoding: str, errors: str,
+                        text_column: str = "text", label_column: str = "label") -> None:
     from rnncli.tasks.classification import classification_metrics, featurize, predict_proba
     from rnncli.text.labelled import read_labelled
 
-    labelled = read_labelled(data, encoding=encoding, errors=errors)
+    labelled = read_labelled(data, text_column=text_column, label_column=label_column, encoding=encoding,
+                             errors=errors)
     labels = list(loaded.config.labels)
     known = set(labels)
     unseen = sorted({e.label for e in labelled.examples} - known)

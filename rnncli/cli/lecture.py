@@ -62,7 +62,7 @@ def gradients(
             rnn, embedding, head = fresh_model(kind, vocab_size, embed, hidden, layers, forget_bias, seed)
             reports.append(gradient_flow(kind, rnn, embedding, head, sequences, targets))
     console = err_console()
-    probe = min(50, length - 1)
+    probe = min(50, min(r.length for r in reports) - 1)
     for report in reports:
         line = f"{report.model:>4}  |dL/dh| {sparkline(report.h)}  d={probe}: {report.ratio(probe):.2e} of d=0"
         console.print(line)

@@ -114,6 +114,8 @@ def evaluate(
     threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
     encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
     errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
+    text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
 ) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
     from rnncli.checkpoint import load_run
@@ -128,7 +130,7 @@ def evaluate(
     if loaded.config.task == "classify":
         from rnncli.cli.classify import evaluate_classifier
 
-        evaluate_classifier(loaded, data, as_json, target, encoding, errors)
+        evaluate_classifier(loaded, data, as_json, target, encoding, errors, text_column, label_column)
         return
     text = encode_corpus([data], loaded.vocab, encoding, errors)
     if len(text) < 2:

@@ -41,6 +41,8 @@ def train(
     bidirectional: Annotated[Optional[bool], typer.Option("--bidirectional/--unidirectional", help="Classifier: read the text both ways [default: bidirectional].")] = None,
     pool: Annotated[Optional[Literal["last", "mean", "max"]], typer.Option(help="Classifier: final hidden state (last) or mean/max over time [default: max].")] = None,
     class_weights: Annotated[Optional[Literal["auto", "none"]], typer.Option(help="Classifier: weight the loss by inverse label frequency (auto).")] = None,
+    text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column (name or 0-based index).")] = "text",
+    label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column (name or 0-based index).")] = "label",
     batch_size: Annotated[Optional[int], typer.Option(min=1, max=1_000_000, help="Batch size.")] = None,
     bptt: Annotated[Optional[int], typer.Option(min=1, max=100_000, help="Language model: steps of truncated backpropagation through time.")] = None,
     lr: Annotated[Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")] = None,
@@ -74,7 +76,7 @@ def train(
         level=level, split=split, lowercase=lowercase, min_freq=min_freq, max_size=max_size,
         vocab_size=vocab_size, kind=model, embed=embed, hidden=hidden, layers=layers, dropout=dropout,
         tie_weights=tie_weights, adaptive=adaptive, bidirectional=bidirectional, pool=pool,
-        class_weights=class_weights, batch_size=batch_size, bptt=bptt, lr=lr,
+        class_weights=class_weights, text_column=text_column, label_column=label_column, batch_size=batch_size, bptt=bptt, lr=lr,
         weight_decay=weight_decay, clip=clip, epochs=epochs, max_steps=max_steps, time_budget=time_budget,
         eval_every=eval_every, save_every=every_s, save_every_steps=every_steps, seed=seed, on_nan=on_nan,
         device=device, precision=precision, threads=threads, encoding=encoding, errors=errors)

@@ -119,6 +119,8 @@ def build_from_lines(corpus: "_Corpus | _Lines", options: VocabOptions) -> Vocab
         return VocabReport(vocab, total, covered, top)
     size = options.vocab_size or auto_subword_size(corpus.size_bytes())
     vocab, warning = train_subword(corpus, options.level, size)
+    if options.vocab_size is None:
+        warning = None  # the automatic size is only a target: lowering it is no news
     sample: list[str] = []
     for line in corpus:
         sample.append(line)

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Regenerates every figure of docs/lecture.md (and the runs behind them) from the repository root:
+#   bash docs/make_figures.sh
+# About 12 minutes on a 2-core CPU. Results print to stdout as they come.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+F=docs/figures
+R=runs/lecture
+mkdir -p "$F" "$R"
+
+# 1. Vanishing gradients, and the LSTM's cell-state highway
+rnncli gradients --model rnn,lstm,gru --length 100 --plot "$F/gradients.png" --json > "$R/gradients.json"
+rnncli gradients --model rnn,lstm --forget-bias 1 --length 100 --plot "$F/gradients-forget-bias.png" > /dev/null
+
+# 2. Long-range memory: the label is a word 50 steps back
+rnncli sample-data long-range --distance 50 --lines 4000 -o "$R/long50.tsv"
+rnncli sample-data long-range --distance 50 --lines 500 --seed 1 -o "$R/long50-test.tsv"
+for model in rnn lstm; do
+  rnncli train "$R/long50.tsv" -o "$R/long-$model" --force --task classify --model "$model" \
+    --unidirectional --pool last --level word --time-budget 150 -q
+  echo "long-range, distance 50, $model: $(rnncli evaluate -c "$R/long-$model" "$R/long50-test.tsv" --json)"
+done
+rnncli plot "$R/long-rnn" "$R/long-lstm" -o "$F/long-range.png"
+
+# 3. Word order: a bag of words (with bigrams: one-step features) against an LSTM
+for model in bow lstm; do
+  rnncli train sample_data/word-order.tsv -o "$R/order-$model" --force --task classify --model "$model" \
+    --level word --time-budget 40 -q
+  echo "word order, $model: $(rnncli evaluate -c "$R/order-$model" sample_data/word-order-test.tsv --json)"
+done
+rnncli plot "$R/order-bow" "$R/order-lstm" -o "$F/word-order.png"
+
+# 4. Gradient clipping: an Elman RNN language model at a high learning rate, with and without
+for clip in 0 1; do
+  rnncli train sample_data/english.txt -o "$R/clip-$clip" --force --model rnn --level char --lr 0.02 \
+    --clip "$clip" --max-steps 400 --eval-every 40 --seed 1 -q || true
+done
+rnncli plot "$R/clip-0" "$R/clip-1" -o "$F/clipping.png"
