@@ -13,11 +13,11 @@ rnncli gradients --model rnn,lstm,gru --length 100 --plot "$F/gradients.png" --j
 rnncli gradients --model rnn,lstm --forget-bias 1 --length 100 --plot "$F/gradients-forget-bias.png" > /dev/null
 
 # 2. Long-range memory: the label is a word 50 steps back
-rnncli sample-data long-range --distance 50 --lines 4000 -o "$R/long50.tsv"
+rnncli sample-data long-range --distance 50 --lines 10000 -o "$R/long50.tsv"
 rnncli sample-data long-range --distance 50 --lines 500 --seed 1 -o "$R/long50-test.tsv"
 for model in rnn lstm; do
   rnncli train "$R/long50.tsv" -o "$R/long-$model" --force --task classify --model "$model" \
-    --unidirectional --pool last --level word --time-budget 150 -q
+    --unidirectional --pool last --level word --dropout 0 --precision fp32 --time-budget 120 -q
   echo "long-range, distance 50, $model: $(rnncli evaluate -c "$R/long-$model" "$R/long50-test.tsv" --json)"
 done
 rnncli plot "$R/long-rnn" "$R/long-lstm" -o "$F/long-range.png"

@@ -108,14 +108,23 @@ def fresh_model(kind: str, vocab_size: int, embed: int, hidden: int, layers: int
     return model.rnn, model.embedding, model.decoder  # type: ignore[return-value]
 
 
-def sparkline(values: list[float], width: int = 60) -> str:
-    """log10 of positive values as block characters, left = distance 0."""
+def log_range(series: list[list[float]], decades: float = 24) -> tuple[float, float]:
+    """A common log10 scale for several curves: their top, and at most ``decades`` below it."""
+    logs = [math.log10(v) for values in series for v in values if v > 0]
+    if not logs:
+        return 0.0, -1.0
+    top = max(logs)
+    return top, max(min(logs), top - decades)
+
+
+def sparkline(values: list[float], width: int = 40, scale: tuple[float, float] | None = None) -> str:
+    """log10 of positive values as block characters, left = distance 0, on a shared ``scale``."""
     blocks = "▁▂▃▄▅▆▇█"
     if not values:
         return ""
     step = max(1, math.ceil(len(values) / width))
     picked = [values[i] for i in range(0, len(values), step)]
     logs = [math.log10(v) if v > 0 else -300.0 for v in picked]
-    top, bottom = max(logs), min(logs)
+    top, bottom = scale if scale is not None else log_range([values])
     span = (top - bottom) or 1.0
-    return "".join(blocks[min(7, int((v - bottom) / span * 7.999))] for v in logs)
+    return "".join(blocks[max(0, min(7, int((v - bottom) / span * 7.999)))] for v in logs)

@@ -196,12 +196,20 @@ class Trainer:
         return o.lr * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
 
     def reserve_seconds(self) -> float:
-        """Time kept back at the end of a time budget for the last evaluation and save."""
+        """Time kept back at the end of a time budget for the last evaluation and save.
+
+        Until an evaluation has been timed it is estimated from the training rate (a forward
+        pass costs about a third of a training step), trusted only after a few steps and never
+        more than a fifth of the budget, so that slow first steps cannot end a run early.
+        """
         if self._eval_seconds is not None:
             evaluation = self._eval_seconds
         else:
-            rate = self.counters.seen / self.counters.train_seconds if self.counters.train_seconds > 0 else 0
-            evaluation = 2.0 * self.task.eval_size() / (2.5 * rate) if rate else 5.0
+            c = self.counters
+            rate = c.seen / c.train_seconds if c.train_seconds > 0 and c.step >= 10 else 0
+            evaluation = self.task.eval_size() / (2.5 * rate) if rate else 2.0
+            if self.deadline is not None and self.options.time_budget:
+                evaluation = min(evaluation, 0.2 * self.options.time_budget)
         return 1.2 * evaluation + 1.0
 
     # ----- the loop -------------------------------------------------------------------------

@@ -28,7 +28,7 @@ def gradients(
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write a PNG: gradient norm (log) against distance.")] = None,
 ) -> None:
     """How far back does the gradient reach? Norms of dL_T/dh_k (and dL_T/dc_k) for every step k."""
-    from rnncli.analysis import fresh_model, gradient_flow, sparkline
+    from rnncli.analysis import fresh_model, gradient_flow, log_range, sparkline
     from rnncli.errors import ConfigError
 
     reports = []
@@ -63,13 +63,14 @@ def gradients(
             reports.append(gradient_flow(kind, rnn, embedding, head, sequences, targets))
     console = err_console()
     probe = min(50, min(r.length for r in reports) - 1)
+    scale = log_range([r.h for r in reports] + [r.c for r in reports if r.c])
+    console.print(f"gradient norm against distance d (log scale), and at d={probe} over d=0:")
     for report in reports:
-        line = f"{report.model:>4}  |dL/dh| {sparkline(report.h)}  d={probe}: {report.ratio(probe):.2e} of d=0"
-        console.print(line)
+        console.print(f"{report.model:>4} |dL/dh| {sparkline(report.h, scale=scale)} {report.ratio(probe):.1e}")
         if report.c:
-            console.print(f"      |dL/dc| {sparkline(report.c)}  d={probe}: {report.ratio(probe, 'c'):.2e} of d=0")
+            console.print(f"     |dL/dc| {sparkline(report.c, scale=scale)} {report.ratio(probe, 'c'):.1e}")
             gates = ", ".join(f"{g:.3f}" for g in report.forget_gate_mean)
-            console.print(f"      mean forget gate per layer: {gates}")
+            console.print(f"     mean forget gate per layer: {gates}")
     if plot is not None:
         from rnncli.plots import plot_gradients
 
