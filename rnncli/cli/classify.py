@@ -30,7 +30,7 @@ def classify(
     from rnncli.checkpoint import load_run
     from rnncli.device import resolve_device, set_threads
     from rnncli.tasks.classification import featurize, predict_proba
-    from rnncli.text.reader import LineReader
+    from rnncli.text.reader import LineReader, coalesced_blocks
 
     set_threads(threads)
     target = resolve_device(device)
@@ -44,21 +44,19 @@ def classify(
     k = min(top, len(labels))
     note_stdin(file)
     with open_output(None) as out:
-        for block in reader.blocks():
-            for start in range(0, len(block), 8192):
-                texts = block[start : start + 8192]
-                sequences = featurize(vocab, texts, max_len, loaded.config.model.kind, buckets)
-                probs = predict_proba(model, sequences, target, precision, batch_size)
-                best = (-probs).argsort(axis=1)[:, :k]
-                lines = []
-                for text, row, order in zip(texts, probs, best):
-                    chosen = [(labels[j], float(row[j])) for j in order
-                              if threshold is None or row[j] >= threshold]
-                    if not text.strip():
-                        chosen = []
-                    lines.append(_format(chosen, fmt, top > 1))
-                out.write("\n".join(lines) + "\n")
-                out.flush()
+        for texts in coalesced_blocks(reader, 8192):
+            sequences = featurize(vocab, texts, max_len, loaded.config.model.kind, buckets)
+            probs = predict_proba(model, sequences, target, precision, batch_size)
+            best = (-probs).argsort(axis=1)[:, :k]
+            lines = []
+            for text, row, order in zip(texts, probs, best):
+                chosen = [(labels[j], float(row[j])) for j in order
+                          if threshold is None or row[j] >= threshold]
+                if not text.strip():
+                    chosen = []
+                lines.append(_format(chosen, fmt, top > 1))
+            out.write("\n".join(lines) + "\n")
+            out.flush()
 
 
 def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:

@@ -46,8 +46,22 @@ class LineReader:
         self.errors = errors
         self.final_newline = True
         self.lines_read = 0
+        self._handle: BinaryIO | None = None
         if path != STDIN:
             check_readable_file(path)
+
+    def more_ready(self) -> bool:
+        """Whether more input can be read without waiting (always, for files and in-memory input)."""
+        handle = self._handle
+        if handle is None:
+            return False
+        try:
+            import select
+
+            ready, _, _ = select.select([handle], [], [], 0)
+            return bool(ready)
+        except (OSError, ValueError, AttributeError, TypeError):
+            return True
 
     def _open(self) -> BinaryIO:
         if self.path == STDIN:
@@ -64,6 +78,7 @@ class LineReader:
     def blocks(self) -> Iterator[list[str]]:
         """Yield lists of lines, as many as one read delivered (at most about a megabyte)."""
         handle = self._open()
+        self._handle = handle
         try:
             if _ascii_compatible(self.encoding):
                 yield from self._binary_blocks(handle)
@@ -72,6 +87,7 @@ class LineReader:
         except OSError as exc:
             raise InputError(f"{self.name}: read failed ({exc.strerror})") from None
         finally:
+            self._handle = None
             if handle is not sys.stdin.buffer:
                 handle.close()
 
@@ -138,6 +154,22 @@ class LineReader:
             ) from None
         finally:
             text.detach()
+
+
+def coalesced_blocks(reader: LineReader, limit: int = 8192) -> Iterator[list[str]]:
+    """Blocks of up to ``limit`` lines: as many as are available without waiting, so a fast
+    producer gets large batches and an interactive one gets each line at once."""
+    pending: list[str] = []
+    for block in reader.blocks():
+        pending.extend(block)
+        while len(pending) >= limit:
+            yield pending[:limit]
+            pending = pending[limit:]
+        if pending and not reader.more_ready():
+            yield pending
+            pending = []
+    if pending:
+        yield pending
 
 
 def check_inputs(paths: Iterable[str]) -> list[str]:

@@ -9,7 +9,7 @@ without one, so encode | decode reproduces a file byte for byte.
 from __future__ import annotations
 
 import json
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 from rnncli.errors import ConfigError, InputError
 from rnncli.text.reader import LineReader
@@ -49,14 +49,37 @@ class EncodeOptions:
         return ids
 
 
+def _encoded(vocab: Vocab, reader: LineReader) -> Iterator[tuple[list[str], list[list[int]], bool]]:
+    """(block, ids, last) for each block; sentencepiece (which releases the GIL) encodes the next
+    block in a worker thread while the current one is formatted and written."""
+    if not getattr(vocab, "encodes_without_gil", False):
+        blocks = reader.blocks()
+        block = next(blocks, None)
+        while block is not None:
+            following = next(blocks, None)
+            yield block, vocab.encode_batch(block), following is None
+            block = following
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        pending = None
+        for block in reader.blocks():
+            future = pool.submit(vocab.encode_batch, block)
+            if pending is not None:
+                yield pending[0], pending[1].result(), False
+            pending = (block, future)
+        if pending is not None:
+            yield pending[0], pending[1].result(), True
+
+
 def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: EncodeOptions,
                   after_block: Callable[[], None] | None = None) -> int:
     """Encode every line of ``reader``; returns the number of lines."""
     names = [str(i) for i in range(len(vocab))]
     lookup = names.__getitem__
     count = 0
-    for block in reader.blocks():
-        id_lists = vocab.encode_batch(block)
+    for block, id_lists, last in _encoded(vocab, reader):
         if not options.plain:
             id_lists = [options.shape(ids) for ids in id_lists]
         if options.fmt == "ids":
@@ -67,7 +90,7 @@ def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: Encod
             out = [json.dumps({"ids": ids, "pieces": vocab.pieces(ids)}, ensure_ascii=False)
                    for ids in id_lists]
         text = "\n".join(out)
-        write(text + "\n" if reader.final_newline else text)
+        write(text + "\n" if not last or reader.final_newline else text)
         count += len(block)
         if after_block is not None:
             after_block()

@@ -193,6 +193,8 @@ def _visible(char: str) -> str:
 class SentencePieceVocab(Vocab):
     """bpe or unigram pieces from a lossless sentencepiece model held in memory."""
 
+    encodes_without_gil = True  # its batch encoder runs in C++ threads without the GIL
+
     def __init__(self, level: str, model: bytes, requested_size: int | None = None) -> None:
         import sentencepiece as spm
 
