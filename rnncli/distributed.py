@@ -10,6 +10,7 @@ stopping decisions are reduced so every rank agrees; only rank 0 prints and writ
 
 from __future__ import annotations
 
+import gc
 import os
 from dataclasses import dataclass
 
@@ -66,6 +67,7 @@ class Dist:
 
 
 _CURRENT = Dist()
+_JOINED = False
 
 
 def current() -> Dist:
@@ -79,6 +81,8 @@ def init_from_environment(device_type: str = "cpu") -> Dist:
     if world <= 1:
         _CURRENT = Dist()
         return _CURRENT
+    global _JOINED
+    _JOINED = True
     if not dist.is_initialized():
         backend = "nccl" if device_type == "cuda" else "gloo"
         dist.init_process_group(backend)
@@ -92,5 +96,16 @@ def shutdown(clean: bool = True) -> None:
     if dist.is_available() and dist.is_initialized():
         if clean:
             dist.barrier()
+        gc.collect()  # DDP reducers hold the group: release them while the interpreter is whole
         dist.destroy_process_group()
     _CURRENT = Dist()
+
+
+def joined_a_group() -> bool:
+    """Whether this process was one of several ranks.
+
+    Such a process should leave with ``os._exit`` once its files are written: gloo's worker
+    threads can abort ("terminate called without an active exception") when the interpreter's
+    finaliser destroys them, turning a finished run into a failed one.
+    """
+    return _JOINED

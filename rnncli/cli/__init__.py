@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from rnncli.cli.app import app, silence_stdout
@@ -14,6 +15,22 @@ def main() -> None:
     except BrokenPipeError:
         silence_stdout()
         sys.exit(0)
+    except SystemExit as stop:
+        _leave_process_group_process(stop.code)
+        raise
+
+
+def _leave_process_group_process(code: object) -> None:
+    """A torchrun rank exits at once with its status, skipping interpreter teardown (see distributed)."""
+    distributed = sys.modules.get("rnncli.distributed")
+    if distributed is None or not distributed.joined_a_group():
+        return
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code if isinstance(code, int) else (0 if code is None else 1))
 
 
 __all__ = ["app", "main"]
