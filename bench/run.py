@@ -1,7 +1,7 @@
 """Every benchmark, one table: measure, rnncli, peer or baseline, ratio (measured in one run).
 
     python bench/run.py --quick     # under 10 minutes on a 2-core CPU
-    python bench/run.py             # longer repeats, and the 444 s War and Peace run
+    python bench/run.py             # longer repeats, tinyshakespeare with its full 120 s budget
 """
 
 from __future__ import annotations

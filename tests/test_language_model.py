@@ -144,3 +144,43 @@ def test_word_level_with_adaptive_softmax(tmp_path, cli):
 def test_a_classifier_only_model_is_refused_for_language_models(tmp_path, cli):
     assert_one_error(cli("train", SAMPLE / "english.txt", "-o", tmp_path / "r", "--model", "bow",
                          "--task", "lm", "--level", "char"), 2, "bow")
+
+
+def test_word_models_plan_two_epochs():
+    """Words overfit after about two passes; characters use the whole budget."""
+    from rnncli.runs import planned_epochs
+
+    assert planned_epochs(560_000, "word", 32, 35) == 2  # War and Peace: 500 updates per pass
+    assert planned_epochs(560_000, "bpe", 32, 35) == 2
+    assert planned_epochs(30_000, "word", 32, 35) == 39  # a small corpus still gets 1,000 updates
+    assert planned_epochs(5_000_000, "char", 16, 100) is None
+
+
+def test_a_time_budget_run_of_a_word_model_stops_after_its_planned_epochs(tmp_path, cli):
+    corpus = tmp_path / "c.txt"
+    corpus.write_text("one two three four five six seven eight nine ten\n" * 3000)  # 515 updates a pass
+    run = tmp_path / "run"
+    result = cli.ok("train", corpus, "--valid", corpus, "-o", run, "--level", "word", "--time-budget", "60", "--hidden", "16",
+                    "--embed", "8", "--batch-size", "2", "--bptt", "32", "--threads", "1")
+    assert "train for 2 epochs at most" in result.stderr
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert records[-1]["epoch"] == 2.0
+    assert json.loads((run / "config.json").read_text())["training"]["request"]["epochs"] == 2
+
+
+def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
+    import numpy as np
+    import torch
+
+    from rnncli.models.config import ModelConfig
+    from rnncli.models.lm import LanguageModel
+    from rnncli.tasks.language import evaluate_lm
+    from rnncli.data import TokenText
+
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(task="lm", kind="lstm", vocab_size=20, embed=8, hidden=16, layers=1))
+    text = TokenText(np.random.default_rng(0).integers(4, 20, 20_000).astype(np.uint16), 40_000, 1)
+    default = evaluate_lm(model, text, torch.device("cpu"))
+    one = evaluate_lm(model, text, torch.device("cpu"), columns=1)
+    assert default["tokens"] == one["tokens"] == 20_000
+    assert abs(default["loss"] - one["loss"]) < 1e-3

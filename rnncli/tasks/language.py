@@ -27,14 +27,22 @@ def detach(state: State | None) -> State | None:
     return state.detach()
 
 
+EVAL_COLUMN_TOKENS = 4096
+
+
 @torch.no_grad()
 def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, precision: str = "fp32",
-                columns: int = 64, window: int = 256) -> dict[str, float]:
+                columns: int | None = None, window: int = 256) -> dict[str, float]:
     """Loss in nats per token, perplexity and bits per character over every token but the first.
 
+    The text is read as ``columns`` parallel streams, each starting from a zero state; by default
+    each holds at least 4,096 tokens (at most 64 streams), so that cold starts barely weigh on the
+    result (War and Peace test: 64 streams of 500 tokens read 1% worse than one stream).
     In a distributed run each rank evaluates its share of the columns and the sums are reduced.
     """
     dist = current()
+    if columns is None:
+        columns = max(1, min(64, len(text) // EVAL_COLUMN_TOKENS))
     inputs, targets, mask = eval_columns(np.asarray(text.ids), columns)
     if dist.enabled:
         inputs, targets, mask = (t[:, dist.rank :: dist.world] for t in (inputs, targets, mask))
@@ -44,7 +52,7 @@ def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, pre
     was_training = model.training
     model.eval()
     with autocast(device, precision):
-        for start in range(0, inputs.shape[0], window):
+        for start in range(0, inputs.shape[0] if inputs.shape[1] else 0, window):
             x = inputs[start : start + window].to(device)
             y = targets[start : start + window].to(device)
             m = mask[start : start + window].to(device)
