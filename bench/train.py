@@ -79,7 +79,7 @@ def bare_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignor
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
-        float(loss)
+        float(loss.detach())
         stamps.append(time.perf_counter())
     tokens = shapes["batch_size"] * shapes["bptt"] * (len(stamps) - 1)
     return tokens / (stamps[-1] - stamps[0])
@@ -171,7 +171,7 @@ def bare_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float
         loss.backward()
         torch.nn.utils.clip_grad_norm_(params, 1.0)
         optimizer.step()
-        float(loss)
+        float(loss.detach())
         stamps.append(time.perf_counter())
         if k:
             tokens += sum(len(x[i]) for i in chosen)

@@ -17,7 +17,7 @@ Kind = Literal["english", "topics", "word-order", "long-range"]
 def sample_data(
     kind: Annotated[Kind, typer.Argument(help="english (text), topics, word-order or long-range (label<TAB>text).")],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (atomically); stdout if absent.")] = None,
-    lines: Annotated[int, typer.Option(min=1, max=10_000_000, help="Number of lines.")] = 2000,
+    lines: Annotated[int, typer.Option(min=1, max=1_000_000_000, help="Number of lines (written as they are made).")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same file.")] = 0,
     distance: Annotated[int, typer.Option(min=1, max=100_000, help="long-range: distractor words between the key and the end.")] = 50,
     length: Annotated[int, typer.Option(min=6, max=100_000, help="word-order: words per line.")] = 12,
