@@ -48,7 +48,9 @@ def train(
     lr: Annotated[Optional[float], typer.Option(min=0.0, help="Peak learning rate (AdamW, warm-up then cosine decay).")] = None,
     weight_decay: Annotated[Optional[float], typer.Option(min=0.0, help="AdamW weight decay.")] = None,
     clip: Annotated[Optional[float], typer.Option(min=0.0, help="Gradient-norm clipping threshold; 0 turns it off [default: 1.0].")] = None,
-    epochs: Annotated[Optional[int], typer.Option(min=1, help="Passes over the data.")] = None,
+    epochs: Annotated[Optional[int], typer.Option(min=1, help=(
+        "Passes over the data (default: 2 for word and subword language models, which overfit "
+        "beyond; characters: as --time-budget allows)."))] = None,
     max_steps: Annotated[Optional[int], typer.Option(min=1, help="Stop after this many steps.")] = None,
     time_budget: Annotated[Optional[float], typer.Option(min=0.001, help="Seconds for the whole command: train, evaluate and save within it.")] = None,
     eval_every: Annotated[Optional[int], typer.Option(min=1, help="Evaluate every N steps [default: about 10 times per run].")] = None,
