@@ -56,7 +56,8 @@ def run(quick: bool = False) -> list[Row]:
     for level in ("word", "char", "bpe"):
         rate = megabytes / times[level]
         rows.append(Row(f"encode {level}, MB/s (War and Peace x{2 if quick else 4})", f"{rate:.1f}",
-                        f"sentencepiece encode {peer_rate:.1f}", rate / peer_rate, goals[level]))
+                        f"SentencePieceProcessor.encode {peer_rate:.1f}", rate / peer_rate, goals[level]))
+    rows.extend(_command_line(work, corpus, vocabs["bpe"], megabytes, repeats))
     vocab_file = work / "v.json"
     vocabs["word"].save(vocab_file)
     empty = work / "empty.txt"
@@ -69,6 +70,40 @@ def run(quick: bool = False) -> list[Row]:
     rows.append(Row("start-up: rnncli --help, s", f"{helptime:.3f}", f"python -c pass {bare:.3f}", None,
                     note="goal < 0.3 s: " + ("met" if helptime < 0.3 else "NOT met")))
     return rows
+
+
+def _command_line(work: Path, corpus: Path, vocab, megabytes: float, repeats: int) -> list[Row]:  # type: ignore[no-untyped-def]
+    """Command against command: `rnncli encode` beside Debian's `spm_encode` with the same model,
+    file in, ids out, each process timed whole (start-up included)."""
+    import shutil
+    import subprocess
+
+    spm = shutil.which("spm_encode")
+    if spm is None:
+        return [Row("encode bpe, rnncli encode vs spm_encode", "skipped", "spm_encode absent (bench/setup.sh)", None)]
+    model, vocab_file = work / "bpe.model", work / "bpe.json"
+    model.write_bytes(vocab.model)
+    vocab.save(vocab_file)
+
+    def ours() -> float:
+        began = time.perf_counter()
+        with open(corpus, "rb") as source, open(work / "ours.ids", "wb") as sink:
+            subprocess.run([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab_file)], stdin=source,
+                           stdout=sink, check=True)
+        return time.perf_counter() - began
+
+    def theirs() -> float:
+        began = time.perf_counter()
+        with open(corpus, "rb") as source, open(work / "spm.ids", "wb") as sink:
+            subprocess.run([spm, "--model", str(model), "--output_format=id"], stdin=source, stdout=sink,
+                           check=True)
+        return time.perf_counter() - began
+
+    times = alternate({"ours": ours, "spm": theirs}, repeats)
+    same = (work / "ours.ids").read_bytes() == (work / "spm.ids").read_bytes()
+    return [Row("encode bpe, MB/s, command vs command (stdin to stdout)", f"{megabytes / times['ours']:.1f}",
+                f"spm_encode {megabytes / times['spm']:.1f}", times["spm"] / times["ours"], ">= 0.9x",
+                note="the same ids, byte for byte" if same else "ids DIFFER from spm_encode")]
 
 
 def rnncli_python(code: str) -> None:
