@@ -66,8 +66,17 @@ def sample_tokens(logits: np.ndarray, options: SamplingOptions, rng: np.random.G
     return np.minimum((cdf < u[:, None]).sum(axis=1), vocab - 1)
 
 
+INPUT_TABLE_LIMIT = 4_000_000  # entries of the per-token input-projection table (16 MB in fp32)
+
+
 class Stepper:
-    """Advance every layer by one token, straight on the fused model's weights."""
+    """Advance every layer by one token, straight on the fused model's weights.
+
+    For one sample over a small vocabulary the first layer's input side, embedding times W_ih plus
+    b_ih, is looked up from a table computed once: the cell then reads only W_hh (about 10% less
+    time per token for a 512-unit char LSTM). Every cell adds that input term to its gates, so
+    passing it as the input bias with an empty input gives the same result.
+    """
 
     def __init__(self, model: LanguageModel) -> None:
         self.model = model
@@ -79,11 +88,24 @@ class Stepper:
         self.embedding = model.embedding.weight
         self.decoder = model.decoder
         self.proj = model.proj
+        self.table: Tensor | None = None
+        w_ih, _, b_ih, _ = self.weights[0]
+        if self.embedding.shape[0] * w_ih.shape[0] <= INPUT_TABLE_LIMIT:
+            self.table = torch.addmm(b_ih, self.embedding, w_ih.t())
+            self.no_input = self.embedding.new_zeros(1, 0)
+            self.no_weight = w_ih.new_zeros(w_ih.shape[0], 0)
 
-    def step(self, tokens: Tensor, state: list) -> tuple[Tensor, list]:  # type: ignore[type-arg]
-        x = self.embedding[tokens]
+    def step(self, tokens: Tensor, state: list, single: int | None = None) -> tuple[Tensor, list]:  # type: ignore[type-arg]
+        """``single``: the token id when there is one sample, which allows the table lookup."""
+        if single is not None and self.table is not None:
+            return self._layers(self.no_input, state, (self.no_weight, self.table[single]))
+        return self._layers(self.embedding[tokens], state, None)
+
+    def _layers(self, x: Tensor, state: list, first: tuple[Tensor, Tensor] | None) -> tuple[Tensor, list]:  # type: ignore[type-arg]
         new_state = []
-        for (w_ih, w_hh, b_ih, b_hh), layer_state in zip(self.weights, state):
+        for k, ((w_ih, w_hh, b_ih, b_hh), layer_state) in enumerate(zip(self.weights, state)):
+            if k == 0 and first is not None:
+                w_ih, b_ih = first
             if self.kind == "lstm":
                 h, c = self.cell(x, layer_state, w_ih, w_hh, b_ih, b_hh)
                 new_state.append((h, c))
@@ -136,7 +158,8 @@ def generate(model: LanguageModel, prompt_ids: list[int], options: SamplingOptio
         yield tokens
         if options.stop_at_eos and done.all():
             return
-        logits, layer_state = stepper.step(torch.from_numpy(tokens).to(device), layer_state)
+        single = int(tokens[0]) if num_samples == 1 else None
+        logits, layer_state = stepper.step(torch.from_numpy(tokens).to(device), layer_state, single)
 
 
 def _last_logits(model: LanguageModel, features: Tensor) -> Tensor:

@@ -184,3 +184,23 @@ def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
     one = evaluate_lm(model, text, torch.device("cpu"), columns=1)
     assert default["tokens"] == one["tokens"] == 20_000
     assert abs(default["loss"] - one["loss"]) < 1e-3
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_the_input_table_of_single_sample_generation_changes_nothing(kind, monkeypatch):
+    """One sample looks its first layer's input projection up from a table; the text is the same."""
+    import torch
+
+    from rnncli import generation
+    from rnncli.generation import SamplingOptions, generate
+    from rnncli.models.config import ModelConfig
+    from rnncli.models.lm import LanguageModel
+
+    torch.manual_seed(0)
+    model = LanguageModel(ModelConfig(task="lm", kind=kind, vocab_size=30, embed=8, hidden=16, layers=2))
+    options = SamplingOptions(max_tokens=200, temperature=1.0, seed=3)
+    with_table = [int(t[0]) for t in generate(model, [5, 6], options)]
+    monkeypatch.setattr(generation, "INPUT_TABLE_LIMIT", 0)
+    without = [int(t[0]) for t in generate(model, [5, 6], options)]
+    assert with_table == without
+    assert len(set(with_table)) > 5
