@@ -78,14 +78,19 @@ def read_safetensors(path: Path, limit: int) -> tuple[dict[str, torch.Tensor], d
     meta = header.get("__metadata__") or {} if isinstance(header, dict) else {}
     if not isinstance(meta, dict) or meta.get("format") != "rnncli":
         raise FormatError(f"{path}: not an rnncli checkpoint")
-    if int(meta.get("version", "0") or 0) > RUN_VERSION:
-        raise FormatError(f"{path}: checkpoint format version {meta['version']} is newer than this rnncli reads")
-    state: dict[str, Any] = {}
+    version = str(meta.get("version", "0") or "0")
+    if not version.isascii() or not version.isdigit():
+        raise FormatError(f"{path}: checkpoint format version {version[:20]!r} is not a number")
+    if int(version) > RUN_VERSION:
+        raise FormatError(f"{path}: checkpoint format version {version} is newer than this rnncli reads")
+    state: Any = {}
     if "state" in meta:
         try:
             state = json.loads(meta["state"])
         except json.JSONDecodeError:
             raise FormatError(f"{path}: checkpoint metadata is not valid JSON") from None
+    if not isinstance(state, dict):
+        raise FormatError(f"{path}: checkpoint metadata is not a JSON object")
     return tensors, state
 
 

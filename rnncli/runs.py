@@ -284,13 +284,14 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
     request.batch_size, request.bptt = batch_size, bptt
     epochs = request.epochs
     if epochs is None and request.max_steps is None:
-        if saved is None:
-            epochs = planned_epochs(len(train_text), level, batch_size, bptt)
-        if epochs is not None:
+        planned = planned_epochs(len(train_text), level, batch_size, bptt) if saved is None else None
+        epochs = planned
+        if request.time_budget is None:  # without a clock, about 3M tokens (at least a pass)
+            unbounded = max(1, min(30, math.ceil(3_000_000 / max(1, len(train_text)))))
+            epochs = unbounded if epochs is None else min(epochs, unbounded)
+        if planned is not None and epochs == planned:
             report(f"{level}-level models train for {epochs} epochs at most (they overfit beyond that); "
                    "--epochs N plans more")
-        elif request.time_budget is None:
-            epochs = max(1, min(30, math.ceil(3_000_000 / max(1, len(train_text)))))
         request.epochs = epochs
     options = TrainOptions(
         epochs=epochs, max_steps=request.max_steps, time_budget=request.time_budget,

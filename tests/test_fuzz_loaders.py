@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -17,7 +18,9 @@ from rnncli.text.build import VocabOptions, build_vocabulary
 from rnncli.text.vocab import load_vocab
 from tests.conftest import SAMPLE
 
-SETTINGS = settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+# RNNCLI_FUZZ_EXAMPLES=5000 for a longer hunt than the suite's
+SETTINGS = settings(max_examples=int(os.environ.get("RNNCLI_FUZZ_EXAMPLES", "120")), deadline=None,
+                    suppress_health_check=list(HealthCheck))
 WORK = Path(tempfile.mkdtemp(prefix="rnncli-fuzz-"))
 
 
@@ -98,3 +101,21 @@ def test_oversized_header_is_refused_before_reading_it(tmp_path):
     model = LanguageModel(ModelConfig(vocab_size=40, embed=4, hidden=6))
     with pytest.raises(RnncliError, match="header"):
         load_checkpoint(model, path)
+
+
+@pytest.mark.parametrize("metadata, message", [
+    ({"format": "rnncli", "version": " "}, "is not a number"),
+    ({"format": "rnncli", "version": "99"}, "is newer"),
+    ({"format": "rnncli", "version": "1", "state": "[1, 2]"}, "not a JSON object"),
+    ({"format": "rnncli", "version": "1", "state": "{"}, "not valid JSON"),
+])
+def test_checkpoint_metadata_that_does_not_parse_is_refused(tmp_path, metadata, message):
+    """Found by the fuzzer: a version field mutated to a space once escaped as a ValueError."""
+    from safetensors.torch import save_file
+
+    from rnncli.checkpoint import read_safetensors
+
+    path = tmp_path / "c.safetensors"
+    save_file({"model/x": torch.zeros(2)}, str(path), metadata=metadata)
+    with pytest.raises(RnncliError, match=message):
+        read_safetensors(path, 1 << 20)
