@@ -201,12 +201,11 @@ class SentencePieceVocab(Vocab):
         self.level = level
         self.model = model
         self.requested_size = requested_size
-        try:
+        try:  # a corrupt model may load and then fail on its pieces (invalid UTF-8, ...)
             self._sp = spm.SentencePieceProcessor(model_proto=model)
+            self.tokens = [self._sp.id_to_piece(i) for i in range(self._sp.get_piece_size())]
         except Exception:
             raise FormatError("the embedded sentencepiece model is corrupt") from None
-        size = self._sp.get_piece_size()
-        self.tokens = [self._sp.id_to_piece(i) for i in range(size)]
         if tuple(self.tokens[: len(SPECIALS)]) != SPECIALS:
             raise FormatError("the embedded sentencepiece model has other special tokens")
         meta = [self._sp.piece_to_id(f"<0x{b:02X}>") for b in META_SPACE.encode("utf-8")]
