@@ -62,10 +62,10 @@ class ProgressPrinter:
             return
         loss = sum(self._losses) / len(self._losses)
         self._losses = []
-        rate = data["seen"] / data["train_seconds"] if data["train_seconds"] else 0.0
+        rate = f"{data['seen'] / data['train_seconds']:,.0f}" if data["train_seconds"] else "-"  # none timed yet
         total = f"/{self.total_steps}" if self.total_steps else ""
         line = (f"step {data['step']}{total}  epoch {data['epoch']}  loss {loss:.4f}  "
-                f"ppl {math.exp(min(loss, 50)):.2f}  {rate:,.0f} {self.unit}/s  lr {data['lr']:.2e}  "
+                f"ppl {math.exp(min(loss, 50)):.2f}  {rate} {self.unit}/s  lr {data['lr']:.2e}  "
                 f"{self._left(data)} left")
         if self.live and self._status is not None:
             self._status.update(line)
