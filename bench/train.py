@@ -57,6 +57,16 @@ def rnncli_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ign
     return tokens / (stamps[-1] - stamps[0])
 
 
+def _update(optimizer, params, loss, stamps: list[float]) -> None:  # type: ignore[no-untyped-def]
+    """The update every hand-written loop does: backward, clip at 1.0, AdamW, read the loss, time it."""
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    optimizer.step()
+    float(loss.detach())
+    stamps.append(time.perf_counter())
+
+
 def bare_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
     from rnncli.data import LMWindows
 
@@ -75,12 +85,7 @@ def bare_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignor
             out, state = lstm(embedding(x), state)
             loss = torch.nn.functional.cross_entropy(decoder(out).float().view(-1, size), y.reshape(-1))
         state = tuple(s.detach() for s in state)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        float(loss.detach())
-        stamps.append(time.perf_counter())
+        _update(optimizer, params, loss, stamps)
     tokens = shapes["batch_size"] * shapes["bptt"] * (len(stamps) - 1)
     return tokens / (stamps[-1] - stamps[0])
 
@@ -167,12 +172,7 @@ def bare_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float
             mask = (torch.arange(padded.shape[1])[None, :] < lengths[:, None])[..., None]
             pooled = padded.masked_fill(~mask, float("-inf")).max(1).values
             loss = torch.nn.functional.cross_entropy(output(dropout(pooled)).float(), target)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(params, 1.0)
-        optimizer.step()
-        float(loss.detach())
-        stamps.append(time.perf_counter())
+        _update(optimizer, params, loss, stamps)
         if k:
             tokens += sum(len(x[i]) for i in chosen)
     return tokens / (stamps[-1] - stamps[0])

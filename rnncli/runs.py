@@ -15,14 +15,14 @@ from typing import Any, Callable
 import torch
 
 from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir
-from rnncli.data import TokenText, encode_corpus, split_tail
+from rnncli.data import encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.models.config import ModelConfig
 from rnncli.text.build import VocabOptions, build_vocabulary
 from rnncli.text.reader import STDIN, check_inputs
-from rnncli.text.vocab import Vocab, load_vocab
+from rnncli.text.vocab import load_vocab
 from rnncli.training import Event, Trainer, TrainOptions
 
 MODEL_FIELDS = ("kind", "embed", "hidden", "layers", "dropout", "tie_weights", "adaptive",
@@ -181,22 +181,29 @@ def _saved_request(run: RunDir, request: TrainRequest) -> tuple[TrainRequest, Ru
     return merged, saved
 
 
-def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event], None],
-               started: float | None = None) -> Prepared:
-    started = started or time.time()
-    progress = _tokenizing_progress(report)
+def _open_run(request: TrainRequest, no_data: str) \
+        -> tuple[TrainRequest, RunConfig | None, RunDir, list[str], torch.device, str]:
+    """What every task needs first: the run directory (and, on --resume, its saved request and
+    config), the checked input paths, threads, device and precision."""
     run = RunDir(request.output)
     saved: RunConfig | None = None
     if request.resume:
         request, saved = _saved_request(run, request)
     if not request.corpus:
-        raise ConfigError("no corpus given")
+        raise ConfigError(no_data)
     corpus = check_inputs(request.corpus)
-    if request.valid is not None:
-        check_inputs([request.valid])
     set_threads(request.threads)
     device = _rank_device(resolve_device(request.device))
-    precision = resolve_precision(request.precision or "auto", device)
+    return request, saved, run, corpus, device, resolve_precision(request.precision or "auto", device)
+
+
+def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event], None],
+               started: float | None = None) -> Prepared:
+    started = started or time.time()
+    progress = _tokenizing_progress(report)
+    request, saved, run, corpus, device, precision = _open_run(request, "no corpus given")
+    if request.valid is not None:
+        check_inputs([request.valid])
 
     dist = current()
     # 1. the tokenizer (in a distributed run, rank 0 builds it and the others read it)
@@ -306,22 +313,33 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
     torch.manual_seed(options.seed)
     model = wrap(LanguageModel(model_config).to(device), device, unused=bool(model_config.cutoffs))
     task = LanguageModelTask(train_text, valid_text, batch_size, bptt, device, precision)
-    deadline = None if options.time_budget is None else started + options.time_budget
-    trainer = Trainer(model, task, options, run, device, on_event, deadline)
-    stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
-    config = RunConfig("lm", model_config, {"request": stored_request, "options": options.to_json(),
-                                            "device": str(device), "precision": precision})
-    if saved is not None:
-        trainer.resume()
-        if deadline is not None:
-            trainer.deadline = deadline - trainer.counters.train_seconds
-    if dist.is_main:
-        run.save_config(config)
+    trainer, config = _start_trainer("lm", request, saved, run, model, model_config, task, options, device,
+                                     precision, on_event, started, {})
     params = sum(p.numel() for p in model.parameters())
     info = {"params": params, "train_tokens": len(train_text), "world": dist.world, "valid_tokens": len(valid_text),
             "vocab": len(vocab), "level": level, "device": str(device), "precision": precision,
             "batch_size": batch_size, "bptt": bptt, "model": model_config.to_json(), "options": options}
     return Prepared(trainer, config, info)
+
+
+def _start_trainer(kind: str, request: TrainRequest, saved: RunConfig | None, run: RunDir, model: torch.nn.Module,
+                   model_config: ModelConfig, task: Any, options: TrainOptions, device: torch.device,
+                   precision: str, on_event: Callable[[Event], None], started: float,
+                   extra: dict[str, Any]) -> tuple[Trainer, RunConfig]:
+    """The trainer and the run's config.json (written by rank 0); on --resume, the saved state and
+    what is left of the time budget."""
+    deadline = None if options.time_budget is None else started + options.time_budget
+    trainer = Trainer(model, task, options, run, device, on_event, deadline)
+    stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
+    config = RunConfig(kind, model_config, {"request": stored_request, "options": options.to_json(),
+                                                         "device": str(device), "precision": precision, **extra})
+    if saved is not None:
+        trainer.resume()
+        if deadline is not None:
+            trainer.deadline = deadline - trainer.counters.train_seconds
+    if current().is_main:
+        run.save_config(config)
+    return trainer, config
 
 
 def _tokenizing_progress(report: Report) -> Callable[[int, int], None]:
@@ -431,16 +449,7 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
     from rnncli.text.labelled import read_labelled
 
     started = started or time.time()
-    run = RunDir(request.output)
-    saved: RunConfig | None = None
-    if request.resume:
-        request, saved = _saved_request(run, request)
-    if not request.corpus:
-        raise ConfigError("no training data given")
-    corpus = check_inputs(request.corpus)
-    set_threads(request.threads)
-    device = _rank_device(resolve_device(request.device))
-    precision = resolve_precision(request.precision or "auto", device)
+    request, saved, run, corpus, device, precision = _open_run(request, "no training data given")
     examples = []
     skipped = 0
     for path in corpus:
@@ -548,18 +557,8 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
     model = wrap(Classifier(model_config).to(device), device)
     task = ClassificationTask((train_x, train_y), (valid_x, valid_y), labels, batch_size, device, precision,
                               weights, seed)
-    deadline = None if options.time_budget is None else started + options.time_budget
-    trainer = Trainer(model, task, options, run, device, on_event, deadline)
-    stored_request = {k: v for k, v in asdict(request).items() if k not in ("output", "resume")}
-    config = RunConfig("classify", model_config, {"request": stored_request, "options": options.to_json(),
-                                                  "device": str(device), "precision": precision,
-                                                  "max_len": max_len})
-    if saved is not None:
-        trainer.resume()
-        if deadline is not None:
-            trainer.deadline = deadline - trainer.counters.train_seconds
-    if dist.is_main:
-        run.save_config(config)
+    trainer, config = _start_trainer("classify", request, saved, run, model, model_config, task, options, device,
+                                     precision, on_event, started, {"max_len": max_len})
     params = sum(p.numel() for p in model.parameters())
     info = {"params": params, "train": len(train_x), "valid": len(valid_x), "labels": labels,
             "vocab": len(vocab), "level": vocab.level, "device": str(device), "precision": precision,
