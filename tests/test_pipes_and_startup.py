@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import SAMPLE, run_module
 
 
@@ -59,3 +61,27 @@ def test_generate_into_head_ends_quietly(tmp_path):
     done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
     assert done.stdout.strip() == "0"
     assert done.stderr == ""
+
+
+@pytest.mark.parametrize("level", ["char", "bpe"])
+def test_encode_answers_each_line_of_a_pipe_before_the_input_ends(tmp_path, level):
+    """Interactive use: a line written to encode's stdin comes back while stdin is still open."""
+    import select
+
+    vocab = tmp_path / "v.json"
+    options = ["--vocab-size", "1000"] if level == "bpe" else []
+    assert run_module("build-vocab", str(SAMPLE / "english.txt"), "-o", str(vocab), "--level", level, *options,
+                      "-q").returncode == 0
+    process = subprocess.Popen([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab)],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        for line in (b"The miller.\n", b"The baker.\n"):
+            process.stdin.write(line)
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], 20)
+            assert ready, "no output while the input was still open"
+            assert process.stdout.readline().strip()
+    finally:
+        process.stdin.close()
+        process.wait(timeout=20)
+    assert process.returncode == 0

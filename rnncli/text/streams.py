@@ -50,27 +50,30 @@ class EncodeOptions:
 
 
 def _encoded(vocab: Vocab, reader: LineReader) -> Iterator[tuple[list[str], list[list[int]], bool]]:
-    """(block, ids, last) for each block; sentencepiece (which releases the GIL) encodes the next
-    block in a worker thread while the current one is formatted and written."""
+    """(block, ids, whether the block's last line ended with a newline) for each block.
+
+    sentencepiece releases the GIL, so its vocabularies encode the next block in a worker thread
+    while the current one is formatted and written; a block is held back only while more input
+    is ready, so a pipe still gets each line as soon as it arrived.
+    """
     if not getattr(vocab, "encodes_without_gil", False):
-        blocks = reader.blocks()
-        block = next(blocks, None)
-        while block is not None:
-            following = next(blocks, None)
-            yield block, vocab.encode_batch(block), following is None
-            block = following
+        for block in reader.blocks():
+            yield block, vocab.encode_batch(block), reader.final_newline
         return
     from concurrent.futures import ThreadPoolExecutor
 
     with ThreadPoolExecutor(1) as pool:
         pending = None
         for block in reader.blocks():
-            future = pool.submit(vocab.encode_batch, block)
+            current = (block, pool.submit(vocab.encode_batch, block), reader.final_newline)
             if pending is not None:
-                yield pending[0], pending[1].result(), False
-            pending = (block, future)
+                yield pending[0], pending[1].result(), pending[2]
+            pending = current
+            if not reader.more_ready():
+                yield pending[0], pending[1].result(), pending[2]
+                pending = None
         if pending is not None:
-            yield pending[0], pending[1].result(), True
+            yield pending[0], pending[1].result(), pending[2]
 
 
 def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: EncodeOptions,
@@ -79,7 +82,7 @@ def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: Encod
     names = [str(i) for i in range(len(vocab))]
     lookup = names.__getitem__
     count = 0
-    for block, id_lists, last in _encoded(vocab, reader):
+    for block, id_lists, newline in _encoded(vocab, reader):
         if not options.plain:
             id_lists = [options.shape(ids) for ids in id_lists]
         if options.fmt == "ids":
@@ -90,7 +93,7 @@ def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: Encod
             out = [json.dumps({"ids": ids, "pieces": vocab.pieces(ids)}, ensure_ascii=False)
                    for ids in id_lists]
         text = "\n".join(out)
-        write(text + "\n" if not last or reader.final_newline else text)
+        write(text + "\n" if newline else text)
         count += len(block)
         if after_block is not None:
             after_block()
