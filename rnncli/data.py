@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 import numpy as np
 import torch
@@ -40,21 +40,29 @@ def id_dtype(vocab_size: int) -> np.dtype:
 def encode_corpus(paths: Iterable[str], vocab: Vocab, encoding: str = "utf-8", errors: str = "strict",
                   progress: Callable[[int], None] | None = None) -> TokenText:
     """Encode every line of the corpus, each followed by ``<eos>``, into one array of ids."""
-    dtype = id_dtype(len(vocab))
     chunks: list[np.ndarray] = []
     chars = lines = 0
+    for ids, block_chars, block_lines in encoded_blocks(paths, vocab, encoding, errors):
+        chunks.append(ids)
+        chars += block_chars
+        lines += block_lines
+        if progress is not None:
+            progress(chars)
+    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=id_dtype(len(vocab)))
+    return TokenText(ids, chars, lines)
+
+
+def encoded_blocks(paths: Iterable[str], vocab: Vocab, encoding: str = "utf-8",
+                   errors: str = "strict") -> Iterator[tuple[np.ndarray, int, int]]:
+    """For each block of the corpus: its ids (every line followed by ``<eos>``), its characters
+    (a newline counted per line) and its number of lines."""
+    dtype = id_dtype(len(vocab))
     for block in iter_corpus_blocks(paths, encoding, errors):
         flat: list[int] = []
         for ids in vocab.encode_batch(block):
             flat.extend(ids)
             flat.append(EOS)
-        chunks.append(np.asarray(flat, dtype=dtype))
-        chars += sum(map(len, block)) + len(block)
-        lines += len(block)
-        if progress is not None:
-            progress(chars)
-    ids = np.concatenate(chunks) if chunks else np.zeros(0, dtype=dtype)
-    return TokenText(ids, chars, lines)
+        yield np.asarray(flat, dtype=dtype), sum(map(len, block)) + len(block), len(block)
 
 
 def count_chars(ids: np.ndarray, vocab: Vocab) -> int:

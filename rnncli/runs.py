@@ -202,6 +202,8 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
     started = started or time.time()
     progress = _tokenizing_progress(report)
     request, saved, run, corpus, device, precision = _open_run(request, "no corpus given")
+    if STDIN in corpus:  # the vocabulary, the token cache's key and its ids each read the corpus
+        raise ConfigError("training reads its corpus more than once: give a file, not stdin")
     if request.valid is not None:
         check_inputs([request.valid])
 
@@ -218,8 +220,6 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
         vocab = load_vocab(request.vocab)
         level = vocab.level
     else:
-        if STDIN in corpus:
-            raise ConfigError("training reads its corpus more than once: give a file, not stdin")
         level = request.level or default_level(_corpus_bytes(corpus))
         options = VocabOptions(level=level, split=_pick(request.split, "punct"),
                                lowercase=bool(request.lowercase), min_freq=_pick(request.min_freq, 1),

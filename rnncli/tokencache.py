@@ -18,10 +18,10 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from rnncli.data import TokenText, id_dtype
-from rnncli.fileio import fsync_dir
-from rnncli.text.reader import STDIN, iter_corpus_blocks
-from rnncli.text.vocab import EOS, Vocab
+from rnncli.data import TokenText, encoded_blocks, id_dtype
+from rnncli.fileio import write_json
+from rnncli.text.reader import STDIN
+from rnncli.text.vocab import Vocab
 
 FORMAT = "rnncli-token-cache"
 VERSION = 1
@@ -72,23 +72,16 @@ def encode_to_file(paths: list[str], vocab: Vocab, target: Path, encoding: str, 
                    progress: Callable[[int, int], None] | None = None) -> tuple[int, int, int]:
     """Stream the ids of every line (each followed by <eos>) into ``target``; returns
     (tokens, characters, lines)."""
-    dtype = id_dtype(len(vocab))
     total_bytes = sum(os.path.getsize(p) for p in paths if p != STDIN)
-    tokens = chars = lines = done_bytes = 0
+    tokens = chars = lines = 0
     with open(target, "wb") as out:
-        for block in iter_corpus_blocks(paths, encoding, errors):
-            flat: list[int] = []
-            for ids in vocab.encode_batch(block):
-                flat.extend(ids)
-                flat.append(EOS)
-            np.asarray(flat, dtype=dtype).tofile(out)
-            tokens += len(flat)
-            block_chars = sum(map(len, block)) + len(block)
+        for ids, block_chars, block_lines in encoded_blocks(paths, vocab, encoding, errors):
+            ids.tofile(out)
+            tokens += len(ids)
             chars += block_chars
-            lines += len(block)
-            done_bytes += block_chars
+            lines += block_lines
             if progress is not None:
-                progress(min(done_bytes, total_bytes), total_bytes)
+                progress(min(chars, total_bytes), total_bytes)
         out.flush()
         os.fsync(out.fileno())
     return tokens, chars, lines
@@ -111,10 +104,7 @@ def cached_corpus(paths: list[str], vocab: Vocab, encoding: str = "utf-8", error
         meta = {"format": FORMAT, "version": VERSION, "dtype": id_dtype(len(vocab)).name, "tokens": tokens,
                 "chars": chars, "lines": lines, "vocab_size": len(vocab), "sources": [os.path.abspath(p) for p in paths]}
         os.replace(tmp_ids, entry.with_suffix(".ids"))
-        tmp_meta = entry.with_suffix(".json.tmp")
-        tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
-        os.replace(tmp_meta, entry.with_suffix(".json"))
-        fsync_dir(directory)
+        write_json(entry.with_suffix(".json"), meta)  # last: an entry counts only once its ids are in place
     finally:
         if os.path.exists(tmp_ids):
             os.unlink(tmp_ids)

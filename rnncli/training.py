@@ -235,7 +235,7 @@ class Trainer:
             return True
         if self.deadline is not None and time.time() + self.reserve_seconds() >= self.deadline:
             return True
-        return self.total_steps() is None and self.deadline is None and c.epoch >= 1 and c.index == 0
+        return total is None and self.deadline is None and c.epoch >= 1 and c.index == 0
 
     def run(self) -> dict[str, Any]:
         c = self.counters
@@ -304,8 +304,7 @@ class Trainer:
         w["gmax"] = max(w["gmax"], gnorm)
         w["seen"] += items
         self.emit("step", step=c.step, epoch=c.epoch, loss=loss_value, lr=lr, grad_norm=gnorm,
-                  seen=c.seen, train_seconds=c.train_seconds, progress=self.progress(),
-                  deadline=self.deadline)
+                  seen=c.seen, train_seconds=c.train_seconds, deadline=self.deadline)
 
     def _non_finite(self, loss: float, gnorm: float, lr: float) -> None:
         c = self.counters

@@ -108,6 +108,8 @@ CASES = [
     ("decode-id-out-of-range", ["decode", "-v", "{tmp}/vocab.json"], "5\n-1\n", 1, "<stdin>:2", None),
     ("decode-nul-bytes", ["decode", "-v", "{tmp}/vocab.json"], "5\x006\n", 1, "<stdin>:1", None),
     ("train-missing-corpus", ["train", "{tmp}/nope.txt", "-o", "{tmp}/run"], None, 1, "no such file", None),
+    ("train-lm-from-stdin-with-vocab", ["train", "-", "--vocab", "{tmp}/vocab.json", "--task", "lm", "-o", "{tmp}/run"],
+     "some text\n", 2, "not stdin", None),
     ("train-empty-corpus", ["train", "{tmp}/empty.txt", "-o", "{tmp}/run", "--level", "char"], None, 1, "empty corpus", None),
     ("train-hidden-0", ["train", "{tmp}/text.txt", "-o", "{tmp}/run", "--hidden", "0"], None, 2, "", None),
     ("train-dropout-1", ["train", "{tmp}/text.txt", "-o", "{tmp}/run", "--dropout", "1.5"], None, 2, "", None),
