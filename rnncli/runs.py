@@ -300,13 +300,7 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
             report(f"{level}-level models train for {epochs} epochs at most (they overfit beyond that); "
                    "--epochs N plans more")
         request.epochs = epochs
-    options = TrainOptions(
-        epochs=epochs, max_steps=request.max_steps, time_budget=request.time_budget,
-        lr=_pick(request.lr, auto["lr"]), weight_decay=_pick(request.weight_decay, 0.01),
-        clip=_pick(request.clip, 1.0), eval_every=request.eval_every,
-        save_every=_pick(request.save_every, 300.0), save_every_steps=request.save_every_steps,
-        seed=_pick(request.seed, 0), on_nan=_pick(request.on_nan, "stop"), precision=precision,
-    ).check()
+    options = _train_options(request, epochs, auto["lr"], _pick(request.seed, 0), precision)
     from rnncli.models.lm import LanguageModel
     from rnncli.tasks.language import LanguageModelTask
 
@@ -320,6 +314,17 @@ def prepare_lm(request: TrainRequest, report: Report, on_event: Callable[[Event]
             "vocab": len(vocab), "level": level, "device": str(device), "precision": precision,
             "batch_size": batch_size, "bptt": bptt, "model": model_config.to_json(), "options": options}
     return Prepared(trainer, config, info)
+
+
+def _train_options(request: TrainRequest, epochs: int | None, lr: float, seed: int, precision: str) -> TrainOptions:
+    """The loop's options: what the request gives, else the defaults of every task."""
+    return TrainOptions(
+        epochs=epochs, max_steps=request.max_steps, time_budget=request.time_budget,
+        lr=_pick(request.lr, lr), weight_decay=_pick(request.weight_decay, 0.01),
+        clip=_pick(request.clip, 1.0), eval_every=request.eval_every,
+        save_every=_pick(request.save_every, 300.0), save_every_steps=request.save_every_steps,
+        seed=seed, on_nan=_pick(request.on_nan, "stop"), precision=precision,
+    ).check()
 
 
 def _start_trainer(kind: str, request: TrainRequest, saved: RunConfig | None, run: RunDir, model: torch.nn.Module,
@@ -546,13 +551,7 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
     if request.class_weights == "auto":
         counts = torch.bincount(torch.tensor(train_y), minlength=len(labels)).float().clamp(min=1)
         weights = counts.sum() / (len(labels) * counts)
-    options = TrainOptions(
-        epochs=epochs, max_steps=request.max_steps, time_budget=request.time_budget,
-        lr=_pick(request.lr, auto["lr"]), weight_decay=_pick(request.weight_decay, 0.01),
-        clip=_pick(request.clip, 1.0), eval_every=request.eval_every,
-        save_every=_pick(request.save_every, 300.0), save_every_steps=request.save_every_steps,
-        seed=seed, on_nan=_pick(request.on_nan, "stop"), precision=precision,
-    ).check()
+    options = _train_options(request, epochs, auto["lr"], seed, precision)
     torch.manual_seed(options.seed)
     model = wrap(Classifier(model_config).to(device), device)
     task = ClassificationTask((train_x, train_y), (valid_x, valid_y), labels, batch_size, device, precision,

@@ -9,6 +9,7 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import STDIO, err_console, note_stdin, open_output, warn
+from rnncli.cli.options import Device, ENCODING_OPT, Errors, ERRORS_OPT, THREADS_OPT
 from rnncli.cli.lm import RUN_OPT, WHICH_OPT
 
 
@@ -21,10 +22,10 @@ def classify(
     threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Only print labels with at least this probability (an empty line when none does).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 512,
     weights: Annotated[Literal["best", "last"], WHICH_OPT] = "best",
-    device: Annotated[Literal["auto", "cpu", "cuda", "mps"], typer.Option(help="Where to run.")] = "cpu",
-    threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
-    errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
+    device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
+    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
+    errors: Annotated[Errors, ERRORS_OPT] = "strict",
 ) -> None:
     """Label each input line with a trained classifier; streams in constant memory."""
     from rnncli.checkpoint import load_run

@@ -10,6 +10,7 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import STDIO, err_console, open_output
+from rnncli.cli.options import Device, ENCODING_OPT, Errors, ERRORS_OPT, THREADS_OPT
 
 RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.")
 WHICH_OPT = typer.Option("--weights", help="best (lowest validation loss) or last checkpoint.")
@@ -29,8 +30,8 @@ def generate(
     echo: Annotated[bool, typer.Option("--echo/--no-echo", help="Print the prompt before its continuation.")] = True,
     fmt: Annotated[Literal["text", "jsonl"], typer.Option("--format", "-f", help="text (streams) or one JSON object per sample.")] = "text",
     weights: Annotated[Literal["best", "last"], WHICH_OPT] = "best",
-    device: Annotated[Literal["auto", "cpu", "cuda", "mps"], typer.Option(help="Where to run.")] = "cpu",
-    threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
+    device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
 ) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
     from rnncli.checkpoint import load_run
@@ -110,10 +111,10 @@ def evaluate(
     data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     weights: Annotated[Literal["best", "last"], WHICH_OPT] = "best",
-    device: Annotated[Literal["auto", "cpu", "cuda", "mps"], typer.Option(help="Where to run.")] = "auto",
-    threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the input.")] = "utf-8",
-    errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
+    device: Annotated[Device, typer.Option(help="Where to run.")] = "auto",
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
+    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
+    errors: Annotated[Errors, ERRORS_OPT] = "strict",
     text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
     label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
 ) -> None:

@@ -12,6 +12,7 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import info
+from rnncli.cli.options import Device, ENCODING_OPT, Errors, ERRORS_OPT, THREADS_OPT
 
 Model = Literal["rnn", "lstm", "gru", "bow"]
 Level = Literal["word", "char", "bpe", "unigram"]
@@ -57,11 +58,11 @@ def train(
     save_every: Annotated[Optional[str], typer.Option(help="Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s].")] = None,
     seed: Annotated[Optional[int], typer.Option(help="Random seed [default: 0].")] = None,
     on_nan: Annotated[Optional[Literal["stop", "skip"]], typer.Option(help="On a non-finite loss: stop (keeping the last good checkpoint) or skip the batch.")] = None,
-    device: Annotated[Literal["auto", "cpu", "cuda", "mps"], typer.Option(help="Where to train.")] = "auto",
+    device: Annotated[Device, typer.Option(help="Where to train.")] = "auto",
     precision: Annotated[Optional[Literal["auto", "fp32", "bf16"]], typer.Option(help="bf16 autocast where the hardware is fast at it [default: auto].")] = None,
-    threads: Annotated[Optional[int], typer.Option(min=1, max=4096, help="CPU threads.")] = None,
-    encoding: Annotated[str, typer.Option(help="Text encoding of the inputs.")] = "utf-8",
-    errors: Annotated[Literal["strict", "replace"], typer.Option(help="On undecodable bytes.")] = "strict",
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
+    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
+    errors: Annotated[Errors, ERRORS_OPT] = "strict",
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress output.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace a run already in --output.")] = False,
 ) -> None:

@@ -8,14 +8,12 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import STDIO, err_console, note_stdin, open_output, warn
+from rnncli.cli.options import ENCODING_OPT, ERRORS_OPT, Errors
 
 Level = Literal["word", "char", "bpe", "unigram"]
 Split = Literal["punct", "whitespace"]
-Errors = Literal["strict", "replace"]
 
 VOCAB_OPT = typer.Option("--vocab", "-v", help="Vocabulary file written by build-vocab.")
-ENCODING_OPT = typer.Option("--encoding", help="Text encoding of the input.")
-ERRORS_OPT = typer.Option("--errors", help="On undecodable bytes: stop (strict) or use U+FFFD.")
 OUTPUT_OPT = typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
 
 

@@ -1,0 +1,14 @@
+"""Options that several commands share, declared once so that they read the same everywhere."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import typer
+
+Errors = Literal["strict", "replace"]
+Device = Literal["auto", "cpu", "cuda", "mps"]
+
+ENCODING_OPT = typer.Option("--encoding", help="Text encoding of the input.")
+ERRORS_OPT = typer.Option("--errors", help="On undecodable bytes: stop (strict) or use U+FFFD.")
+THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
