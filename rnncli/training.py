@@ -81,7 +81,8 @@ class Task(ABC):
         """Forward one batch; returns the mean loss to minimise and the items it covered."""
 
     @abstractmethod
-    def evaluate(self, model: nn.Module) -> dict[str, float]: ...
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation metrics of ``model``, the bare model (the trainer unwraps DDP)."""
 
     @abstractmethod
     def score(self, metrics: dict[str, float]) -> float:

@@ -95,8 +95,7 @@ class ClassificationTask(Task):
         return loss, len(targets)
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        inner = getattr(model, "module", model)
-        probs = predict_proba(inner, self.valid[0], self.device, self.precision)
+        probs = predict_proba(model, self.valid[0], self.device, self.precision)
         gold = np.asarray(self.valid[1])
         loss = float(-np.log(np.clip(probs[np.arange(len(gold)), gold], 1e-12, 1)).mean())
         metrics = classification_metrics(gold.tolist(), probs.argmax(1).tolist(), self.labels)

@@ -97,7 +97,7 @@ class LanguageModelTask(Task):
         return _lm(model).loss(features, y), y.numel()
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        result = evaluate_lm(_lm(model), self.valid, self.device, self.precision)
+        result = evaluate_lm(model, self.valid, self.device, self.precision)  # type: ignore[arg-type]
         return {"val_loss": result["loss"], "val_ppl": result["ppl"], "val_bpc": result["bpc"]}
 
     def score(self, metrics: dict[str, float]) -> float:
