@@ -151,7 +151,7 @@ def _train_locked(request, say, output: str, quiet: bool, started: float) -> Non
         result = (f"val_loss {_fmt(final.get('val_loss'))}, val_ppl {_fmt(final.get('val_ppl'), '.2f')}, "
                   f"val_bpc {_fmt(final.get('val_bpc'))}")
     else:
-        best = max(trainer.metrics, key=lambda r: (r.get("macro_f1") or 0, -(r.get("val_loss") or 0)))
+        best = max(trainer.metrics, key=trainer.task.score)  # the record best.safetensors was saved at
         result = (f"best macro_f1 {_fmt(best.get('macro_f1'))} (accuracy {_fmt(best.get('accuracy'))}) "
                   f"at step {best['step']}")
     say(f"done: step {final.get('step')}, {result} in {time.time() - started:.0f}s; run saved in {output}")
