@@ -58,6 +58,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(Row(f"encode {level}, MB/s (War and Peace x{2 if quick else 4})", f"{rate:.1f}",
                         f"SentencePieceProcessor.encode {peer_rate:.1f}", rate / peer_rate, goals[level]))
     rows.extend(_command_line(work, corpus, vocabs["bpe"], megabytes, repeats))
+    rows.append(_linearity(work, text, vocabs["bpe"], repeats))
     vocab_file = work / "v.json"
     vocabs["word"].save(vocab_file)
     empty = work / "empty.txt"
@@ -70,6 +71,28 @@ def run(quick: bool = False) -> list[Row]:
     rows.append(Row("start-up: rnncli --help, s", f"{helptime:.3f}", f"python -c pass {bare:.3f}", None,
                     note="goal < 0.3 s: " + ("met" if helptime < 0.3 else "NOT met")))
     return rows
+
+
+def _linearity(work: Path, text: bytes, vocab, repeats: int) -> Row:  # type: ignore[no-untyped-def]
+    """Encode time per megabyte on a text 4x larger, against the text itself: 1.0x is linear."""
+    from rnncli.text.reader import LineReader
+    from rnncli.text.streams import EncodeOptions, encode_stream
+
+    def timed(path: Path):  # type: ignore[no-untyped-def]
+        def measure() -> float:
+            began = time.perf_counter()
+            encode_stream(vocab, LineReader(str(path)), io.StringIO().write, EncodeOptions())
+            return time.perf_counter() - began
+        return measure
+
+    small, large = work / "small.txt", work / "large.txt"
+    small.write_bytes(text)
+    large.write_bytes(text * 4)
+    times = alternate({"small": timed(small), "large": timed(large)}, repeats)
+    per_mb = {name: times[name] / (path.stat().st_size / 1e6) for name, path in (("small", small), ("large", large))}
+    return Row(f"encode bpe, s per MB on {len(text) * 4 / 1e6:.0f} MB", f"{per_mb['large']:.4f}",
+               f"{per_mb['small']:.4f} on {len(text) / 1e6:.0f} MB", per_mb["large"] / per_mb["small"], "<= 1.1x",
+               note="encode time linear in input size")
 
 
 def _command_line(work: Path, corpus: Path, vocab, megabytes: float, repeats: int) -> list[Row]:  # type: ignore[no-untyped-def]
