@@ -17,7 +17,8 @@ import torch
 from torch import Tensor
 
 from rnncli.errors import InputError
-from rnncli.text.reader import iter_corpus_blocks
+from rnncli.text.reader import LineReader, check_inputs
+from rnncli.text.streams import encoded_parts
 from rnncli.text.vocab import EOS, Vocab
 
 
@@ -57,12 +58,17 @@ def encoded_blocks(paths: Iterable[str], vocab: Vocab, encoding: str = "utf-8",
     """For each block of the corpus: its ids (every line followed by ``<eos>``), its characters
     (a newline counted per line) and its number of lines."""
     dtype = id_dtype(len(vocab))
-    for block in iter_corpus_blocks(paths, encoding, errors):
+
+    def flattened(lines: list[str], id_lists: list[list[int]]) -> np.ndarray:
         flat: list[int] = []
-        for ids in vocab.encode_batch(block):
+        for ids in id_lists:
             flat.extend(ids)
             flat.append(EOS)
-        yield np.asarray(flat, dtype=dtype), sum(map(len, block)) + len(block), len(block)
+        return np.asarray(flat, dtype=dtype)
+
+    for path in check_inputs(paths):
+        for lines, ids, _ in encoded_parts(vocab, LineReader(path, encoding, errors), flattened):
+            yield ids, sum(map(len, lines)) + len(lines), len(lines)
 
 
 def count_chars(ids: np.ndarray, vocab: Vocab) -> int:

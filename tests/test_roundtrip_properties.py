@@ -36,3 +36,31 @@ def test_word_level_reproduces_the_words_when_all_are_known(tokens):
     text = " ".join(tokens)
     decoded = WORD.decode(WORD.encode(text))
     assert WORD.words(decoded) == WORD.words(text)
+
+
+# A line as the reader gives it back: CRLF reads as LF, so no carriage return at its end.
+stream_line = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"), max_size=80)
+
+
+@pytest.mark.parametrize("vocab", [CHAR, BPE], ids=["char", "bpe"])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(stream_line, max_size=40), final_newline=st.booleans())
+def test_streamed_encode_matches_encoding_each_line(vocab, lines, final_newline, tmp_path_factory, monkeypatch):
+    """The stream reads small blocks and (bpe) encodes them as parts on several threads; the
+    output must still be each line's ids, one line each, in input order, newline for newline."""
+    import io
+
+    from rnncli.text import reader as reader_module
+    from rnncli.text.reader import LineReader
+    from rnncli.text.streams import EncodeOptions, encode_stream
+
+    monkeypatch.setattr(reader_module, "BLOCK", 64)
+    text = "\n".join(lines) + ("\n" if final_newline and lines else "")
+    lines = text.split("\n")[:-1] if text.endswith("\n") else text.split("\n") if text else []
+    path = tmp_path_factory.mktemp("stream") / "in.txt"
+    path.write_bytes(text.encode("utf-8"))
+    out = io.StringIO()
+    count = encode_stream(vocab, LineReader(str(path)), out.write, EncodeOptions())
+    expected = "\n".join(" ".join(map(str, vocab.encode(line))) for line in lines)
+    assert out.getvalue() == expected + ("\n" if text.endswith("\n") else "")
+    assert count == len(lines)

@@ -188,9 +188,3 @@ def iter_corpus(paths: Iterable[str], encoding: str = "utf-8", errors: str = "st
     for path in check_inputs(paths):
         yield from LineReader(path, encoding, errors)
 
-
-def iter_corpus_blocks(
-    paths: Iterable[str], encoding: str = "utf-8", errors: str = "strict"
-) -> Iterator[list[str]]:
-    for path in check_inputs(paths):
-        yield from LineReader(path, encoding, errors).blocks()

@@ -9,7 +9,8 @@ without one, so encode | decode reproduces a file byte for byte.
 from __future__ import annotations
 
 import json
-from typing import Callable, Iterator, Sequence
+import os
+from typing import Callable, Iterator, Sequence, TypeVar
 
 from rnncli.errors import ConfigError, InputError
 from rnncli.text.reader import LineReader
@@ -49,31 +50,54 @@ class EncodeOptions:
         return ids
 
 
-def _encoded(vocab: Vocab, reader: LineReader) -> Iterator[tuple[list[str], list[list[int]], bool]]:
-    """(block, ids, whether the block's last line ended with a newline) for each block.
+PARTS_PER_BLOCK = 16  # a block of a megabyte goes to the workers as parts of about 64 KB
+PARTS_AHEAD = 8  # parts handed to the workers before the oldest is taken back
+T = TypeVar("T")
 
-    sentencepiece releases the GIL, so its vocabularies encode the next block in a worker thread
-    while the current one is formatted and written; a block is held back only while more input
-    is ready, so a pipe still gets each line as soon as it arrived.
+
+def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str], list[list[int]]], T]
+                  ) -> Iterator[tuple[list[str], T, bool]]:
+    """(lines, ``finish(lines, their ids)``, whether the last line ended with a newline), in order.
+
+    Vocabularies whose batch encoder releases the GIL (sentencepiece) encode on every core: the
+    input is cut into small parts, and each worker encodes one part on a single thread, then
+    finishes it (formats its ids, say) before it takes the next. sentencepiece's own batch encoder
+    instead deals a batch out to its threads before it starts, so whichever thread shares its core
+    with the caller holds the whole batch back. Parts are held back only while more input is
+    ready, so a pipe still gets each line as soon as it arrived.
     """
     if not getattr(vocab, "encodes_without_gil", False):
         for block in reader.blocks():
-            yield block, vocab.encode_batch(block), reader.final_newline
+            yield block, finish(block, vocab.encode_batch(block)), reader.final_newline
         return
-    from concurrent.futures import ThreadPoolExecutor
+    from collections import deque
+    from concurrent.futures import Future, ThreadPoolExecutor
 
-    with ThreadPoolExecutor(1) as pool:
-        pending = None
+    def work(part: list[str]) -> T:
+        return finish(part, vocab.encode_batch(part, 1))  # type: ignore[call-arg]
+
+    pending: deque[tuple[list[str], Future[T], bool]] = deque()
+    with ThreadPoolExecutor(usable_cpus()) as pool:
         for block in reader.blocks():
-            current = (block, pool.submit(vocab.encode_batch, block), reader.final_newline)
-            if pending is not None:
-                yield pending[0], pending[1].result(), pending[2]
-            pending = current
-            if not reader.more_ready():
-                yield pending[0], pending[1].result(), pending[2]
-                pending = None
-        if pending is not None:
-            yield pending[0], pending[1].result(), pending[2]
+            step = max(1, -(-len(block) // PARTS_PER_BLOCK))
+            for start in range(0, max(len(block), 1), step):
+                part = block[start : start + step]
+                newline = reader.final_newline if start + step >= len(block) else True
+                pending.append((part, pool.submit(work, part), newline))
+            ahead = PARTS_AHEAD if reader.more_ready() else 0
+            while len(pending) > ahead:
+                part, future, newline = pending.popleft()
+                yield part, future.result(), newline
+        while pending:
+            part, future, newline = pending.popleft()
+            yield part, future.result(), newline
+
+
+def usable_cpus() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 
 def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: EncodeOptions,
@@ -81,20 +105,21 @@ def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: Encod
     """Encode every line of ``reader``; returns the number of lines."""
     names = [str(i) for i in range(len(vocab))]
     lookup = names.__getitem__
-    count = 0
-    for block, id_lists, newline in _encoded(vocab, reader):
+
+    def formatted(lines: list[str], id_lists: list[list[int]]) -> str:
         if not options.plain:
             id_lists = [options.shape(ids) for ids in id_lists]
         if options.fmt == "ids":
-            out = [" ".join(map(lookup, ids)) for ids in id_lists]
-        elif options.fmt == "pieces":
-            out = [" ".join(vocab.pieces(ids)) for ids in id_lists]
-        else:
-            out = [json.dumps({"ids": ids, "pieces": vocab.pieces(ids)}, ensure_ascii=False)
-                   for ids in id_lists]
-        text = "\n".join(out)
+            return "\n".join([" ".join(map(lookup, ids)) for ids in id_lists])
+        if options.fmt == "pieces":
+            return "\n".join([" ".join(vocab.pieces(ids)) for ids in id_lists])
+        return "\n".join([json.dumps({"ids": ids, "pieces": vocab.pieces(ids)}, ensure_ascii=False)
+                          for ids in id_lists])
+
+    count = 0
+    for lines, text, newline in encoded_parts(vocab, reader, formatted):
         write(text + "\n" if newline else text)
-        count += len(block)
+        count += len(lines)
         if after_block is not None:
             after_block()
     return count

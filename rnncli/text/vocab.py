@@ -14,6 +14,7 @@ import base64
 import os
 from abc import ABC, abstractmethod
 from collections import Counter
+from itertools import repeat
 from typing import Any, Iterable, Sequence
 
 from rnncli.errors import FormatError
@@ -193,7 +194,7 @@ def _visible(char: str) -> str:
 class SentencePieceVocab(Vocab):
     """bpe or unigram pieces from a lossless sentencepiece model held in memory."""
 
-    encodes_without_gil = True  # its batch encoder runs in C++ threads without the GIL
+    encodes_without_gil = True  # encode_batch runs in C++ threads without the GIL
 
     def __init__(self, level: str, model: bytes, requested_size: int | None = None) -> None:
         import sentencepiece as spm
@@ -237,13 +238,15 @@ class SentencePieceVocab(Vocab):
                 out.extend(self._sp.encode(part))
         return out
 
-    def encode_batch(self, lines: Sequence[str]) -> list[list[int]]:
+    def encode_batch(self, lines: Sequence[str], threads: int = -1) -> list[list[int]]:
+        """Ids of each line, on ``threads`` C++ threads (-1: one per core) without the GIL."""
         if not isinstance(lines, list):
             lines = list(lines)
-        result = self._sp.encode(lines)
-        for k, line in enumerate(lines):
-            if META_SPACE in line:
-                result[k] = self._encode_meta(line)
+        result = self._sp.encode(lines, num_threads=threads)
+        if any(map(str.__contains__, lines, repeat(META_SPACE))):
+            for k, line in enumerate(lines):
+                if META_SPACE in line:
+                    result[k] = self._encode_meta(line)
         return result
 
     def decode(self, ids: Sequence[int]) -> str:
