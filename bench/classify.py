@@ -14,7 +14,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, Row, print_table, rnncli
+from common import DATA, Row, alternate, print_table, rnncli
 
 
 def spam_scores(report: dict) -> tuple[float, float]:  # type: ignore[type-arg]
@@ -66,19 +66,21 @@ def fasttext_scores(work: Path) -> tuple[float, float, float] | None:
     return accuracy, f1, seconds
 
 
-def classify_rate(run: Path, lines: list[str]) -> float:
-    """Lines per second, start-up excluded: time 10,000 lines against 1 line, medians of 3."""
-    import statistics
+def classify_rate(run: Path, lines: list[str], repeats: int = 7) -> float:
+    """Lines per second, start-up excluded: 10,000 lines timed against 1 line, alternating, medians.
 
-    def timed(text: str) -> float:
-        began = time.perf_counter()
-        rnncli("classify", "-c", str(run), input=text.encode())
-        return time.perf_counter() - began
+    The difference of two whole processes is small beside their start-up for a fast model, so the
+    two alternate (a drift of the machine's speed falls on both) and each is a median of 7.
+    """
+    def timed(text: str):  # type: ignore[no-untyped-def]
+        def measure() -> float:
+            began = time.perf_counter()
+            rnncli("classify", "-c", str(run), input=text.encode())
+            return time.perf_counter() - began
+        return measure
 
-    many = "\n".join(lines) + "\n"
-    big = statistics.median(timed(many) for _ in range(3))
-    small = statistics.median(timed(lines[0] + "\n") for _ in range(3))
-    return (len(lines) - 1) / max(1e-9, big - small)
+    times = alternate({"many": timed("\n".join(lines) + "\n"), "one": timed(lines[0] + "\n")}, repeats)
+    return (len(lines) - 1) / max(1e-9, times["many"] - times["one"])
 
 
 def run(quick: bool = False) -> list[Row]:

@@ -147,13 +147,6 @@ def eval_columns(ids: np.ndarray, columns: int) -> tuple[Tensor, Tensor, Tensor]
     return grid[:-1], grid[1:], valid
 
 
-def bigram_ids(ids: list[int], vocab_size: int, buckets: int) -> list[int]:
-    """fastText's hashed bigrams: ids in ``[vocab_size, vocab_size + buckets)``."""
-    if buckets <= 0 or len(ids) < 2:
-        return []
-    return [vocab_size + (a * 1_000_003 + b) % buckets for a, b in zip(ids, ids[1:])]
-
-
 class ClassBatches:
     """Length-bucketed batches of (padded tokens, lengths, labels), reshuffled each epoch.
 

@@ -535,9 +535,9 @@ def prepare_classifier(request: TrainRequest, report: Report, on_event: Callable
         except Exception as exc:
             raise ConfigError(str(exc).replace("invalid model configuration", "invalid model options")) from None
     max_len = int(saved.training.get("max_len", auto["max_len"])) if saved else auto["max_len"]
-    train_x = featurize(vocab, [e.text for e in train_examples], max_len, kind, model_config.bigram_buckets)
+    train_x = featurize(vocab, [e.text for e in train_examples], max_len)
     train_y = [label_index[e.label] for e in train_examples]
-    valid_x = featurize(vocab, [e.text for e in valid_examples], max_len, kind, model_config.bigram_buckets)
+    valid_x = featurize(vocab, [e.text for e in valid_examples], max_len)
     valid_y = [label_index[e.label] for e in valid_examples]
     batch_size = _pick(request.batch_size, auto["batch_size"])
     request.batch_size = batch_size

@@ -85,6 +85,21 @@ def test_padding_never_changes_a_prediction(kind, pool):
     assert torch.allclose(alone, beside_long, atol=1e-6)
 
 
+
+def test_bag_of_words_is_the_mean_of_word_and_hashed_bigram_embeddings():
+    """fastText's model: each text's bag holds its words and its hashed word pairs, whatever
+    else is in the batch; pads (and pairs past a text's end) stay out of the mean."""
+    torch.manual_seed(0)
+    vocab_size, buckets = 50, 97
+    model = Classifier(ModelConfig(task="classify", kind="bow", vocab_size=vocab_size, embed=8,
+                                   num_labels=3, bigram_buckets=buckets)).eval()
+    texts = [[5, 6, 7], [9], list(range(4, 40))]
+    for k, ids in enumerate(texts):
+        pairs = [vocab_size + (a * 1_000_003 + b) % buckets for a, b in zip(ids, ids[1:])]
+        expected = model.output(model.bag.weight[ids + pairs].mean(0))
+        assert torch.allclose(model(*pad_batch(texts))[k], expected, atol=1e-6)
+        assert torch.allclose(model(*pad_batch([ids]))[0], expected, atol=1e-6)
+
 def test_labelled_data_becomes_a_classifier_by_inference(tmp_path, cli):
     result = cli.ok("train", SAMPLE / "topics.tsv", "-o", tmp_path / "r", "--max-steps", "3", *FAST[:2])
     assert "task: classify" in result.stderr

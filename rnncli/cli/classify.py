@@ -39,14 +39,13 @@ def classify(
     loaded = load_run(run, weights, task="classify")
     model, vocab, labels = loaded.model.to(target), loaded.vocab, loaded.config.labels
     max_len = int(loaded.config.training.get("max_len", 400))
-    buckets = loaded.config.model.bigram_buckets
     precision = loaded.config.training.get("precision", "fp32")
     precision = precision if (precision == "fp32" or target.type != "mps") else "fp32"
     k = min(top, len(labels))
     note_stdin(file)
     with open_output(None) as out:
         for texts in coalesced_blocks(reader, 8192):
-            sequences = featurize(vocab, texts, max_len, loaded.config.model.kind, buckets)
+            sequences = featurize(vocab, texts, max_len)
             probs = predict_proba(model, sequences, target, precision, batch_size)
             best = (-probs).argsort(axis=1)[:, :k]
             lines = []
@@ -91,8 +90,7 @@ def evaluate_classifier(loaded: Any, data: str, as_json: bool, device: Any, enco
     index = {label: k for k, label in enumerate(all_labels)}
     model = loaded.model.to(device)
     max_len = int(loaded.config.training.get("max_len", 400))
-    sequences = featurize(loaded.vocab, [e.text for e in labelled.examples], max_len,
-                          loaded.config.model.kind, loaded.config.model.bigram_buckets)
+    sequences = featurize(loaded.vocab, [e.text for e in labelled.examples], max_len)
     probs = predict_proba(model, sequences, device, loaded.config.training.get("precision", "fp32"))
     predicted = probs.argmax(axis=1).tolist()
     gold = [index[e.label] for e in labelled.examples]

@@ -38,7 +38,7 @@ class Classifier(nn.Module):
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """Logits (batch, labels) for padded ``tokens`` (batch, time) of the given lengths."""
         if self.config.kind == "bow":
-            return self.output(self.drop(self.bag(tokens)))
+            return self.output(self.drop(self.bag(self._with_bigrams(tokens, lengths))))
         x = self.drop(self.embedding(tokens))
         packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
@@ -57,3 +57,17 @@ class Classifier(nn.Module):
             else:
                 features = padded.masked_fill(~mask, float("-inf")).max(1).values
         return self.output(self.drop(features))
+
+    def _with_bigrams(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """Each text's tokens followed by its hashed bigrams (fastText's), as one bag per row.
+
+        Bigram ids lie in ``[vocab_size, vocab_size + buckets)``; pairs past a text's end are pads,
+        which the bag leaves out of its mean.
+        """
+        buckets = self.config.bigram_buckets
+        if buckets <= 0 or tokens.shape[1] < 2:
+            return tokens
+        pairs = (tokens[:, :-1] * 1_000_003 + tokens[:, 1:]) % buckets + self.config.vocab_size
+        inside = (torch.arange(1, tokens.shape[1], device=tokens.device)[None, :]
+                  < lengths.to(tokens.device)[:, None])
+        return torch.cat([tokens, pairs.masked_fill(~inside, 0)], dim=1)

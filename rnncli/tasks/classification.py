@@ -9,7 +9,7 @@ import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnncli.data import ClassBatches, bigram_ids, pad_batch
+from rnncli.data import ClassBatches, pad_batch
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
@@ -17,13 +17,9 @@ from rnncli.text.vocab import Vocab
 from rnncli.training import Task
 
 
-def featurize(vocab: Vocab, texts: Sequence[str], max_len: int, kind: str, buckets: int) -> list[list[int]]:
-    """Token ids (truncated to ``max_len``), plus hashed bigrams for the bag-of-words model."""
-    sequences = [ids[:max_len] for ids in vocab.encode_batch(list(texts))]
-    if kind == "bow" and buckets:
-        size = len(vocab)
-        sequences = [ids + bigram_ids(ids, size, buckets) for ids in sequences]
-    return sequences
+def featurize(vocab: Vocab, texts: Sequence[str], max_len: int) -> list[list[int]]:
+    """Token ids of each text, truncated to ``max_len`` (the bag-of-words model adds its bigrams)."""
+    return [ids[:max_len] for ids in vocab.encode_batch(list(texts))]
 
 
 @torch.no_grad()
