@@ -114,7 +114,7 @@ def _classifier_setup():  # type: ignore[no-untyped-def]
     y = [labels.index(e.label) for e in data.examples]
     vocab = build_from_texts(texts, VocabOptions(level="word")).vocab
     shapes = classifier_defaults(len(texts), len(labels), 0, "lstm")
-    x = featurize(vocab, texts, shapes["max_len"], "lstm", 0)
+    x = featurize(vocab, texts, shapes["max_len"])
     return vocab, x, y, labels, shapes
 
 
