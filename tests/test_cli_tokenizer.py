@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from rnncli.text.vocab import load_vocab
 from tests.conftest import SAMPLE, assert_one_error
 
 CORPUS = SAMPLE / "english.txt"
@@ -130,3 +131,14 @@ def test_every_command_has_help(cli):
     for command in ["build-vocab", "encode", "decode", "demo", "sample-data"]:
         assert command in top
         assert "Usage" in cli.ok(command, "--help").stdout
+
+
+def test_bpe_encode_gives_the_same_lines_on_any_number_of_threads(cli, tmp_path):
+    vocab = tmp_path / "bpe.json"
+    cli.ok("build-vocab", CORPUS, "-o", vocab, "--level", "bpe", "--vocab-size", "400")
+    outputs = {threads: cli.ok("encode", "-v", vocab, CORPUS, "--bos", "--eos", "--threads", threads).stdout
+               for threads in ("1", "3")}
+    assert outputs["1"] == outputs["3"]
+    tokenizer = load_vocab(vocab)
+    lines = CORPUS.read_text(encoding="utf-8").splitlines()
+    assert outputs["1"].splitlines() == [" ".join(map(str, [2, *tokenizer.encode(line), 3])) for line in lines]

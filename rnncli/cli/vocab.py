@@ -88,6 +88,7 @@ def encode(
     output: Annotated[Optional[str], OUTPUT_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=4096, help="Threads for bpe and unigram (default: one per core).")] = None,
 ) -> None:
     """Turn text into token ids, one output line per input line."""
     from rnncli.text.reader import LineReader
@@ -98,7 +99,7 @@ def encode(
     tokenizer = _load(vocab)
     note_stdin(file)
     with open_output(output) as out:
-        encode_stream(tokenizer, reader, out.write, options, out.flush)
+        encode_stream(tokenizer, reader, out.write, options, out.flush, threads)
 
 
 @app.command()

@@ -55,16 +55,16 @@ PARTS_AHEAD = 8  # parts handed to the workers before the oldest is taken back
 T = TypeVar("T")
 
 
-def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str], list[list[int]]], T]
-                  ) -> Iterator[tuple[list[str], T, bool]]:
+def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str], list[list[int]]], T],
+                  workers: int | None = None) -> Iterator[tuple[list[str], T, bool]]:
     """(lines, ``finish(lines, their ids)``, whether the last line ended with a newline), in order.
 
-    Vocabularies whose batch encoder releases the GIL (sentencepiece) encode on every core: the
-    input is cut into small parts, and each worker encodes one part on a single thread, then
-    finishes it (formats its ids, say) before it takes the next. sentencepiece's own batch encoder
-    instead deals a batch out to its threads before it starts, so whichever thread shares its core
-    with the caller holds the whole batch back. Parts are held back only while more input is
-    ready, so a pipe still gets each line as soon as it arrived.
+    Vocabularies whose batch encoder releases the GIL (sentencepiece) encode on ``workers`` threads
+    (default: one per core): the input is cut into small parts, and each worker encodes one part
+    on a single thread, then finishes it (formats its ids, say) before it takes the next.
+    sentencepiece's own batch encoder instead deals a batch out to its threads before it starts,
+    so whichever thread shares its core with the caller holds the whole batch back. Parts are held
+    back only while more input is ready, so a pipe still gets each line as soon as it arrived.
     """
     if not getattr(vocab, "encodes_without_gil", False):
         for block in reader.blocks():
@@ -77,7 +77,7 @@ def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str],
         return finish(part, vocab.encode_batch(part, 1))  # type: ignore[call-arg]
 
     pending: deque[tuple[list[str], Future[T], bool]] = deque()
-    with ThreadPoolExecutor(usable_cpus()) as pool:
+    with ThreadPoolExecutor(workers or usable_cpus()) as pool:
         for block in reader.blocks():
             step = max(1, -(-len(block) // PARTS_PER_BLOCK))
             for start in range(0, max(len(block), 1), step):
@@ -101,8 +101,9 @@ def usable_cpus() -> int:
 
 
 def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: EncodeOptions,
-                  after_block: Callable[[], None] | None = None) -> int:
-    """Encode every line of ``reader``; returns the number of lines."""
+                  after_block: Callable[[], None] | None = None, threads: int | None = None) -> int:
+    """Encode every line of ``reader`` (on ``threads`` threads where the vocabulary can); returns
+    the number of lines."""
     names = [str(i) for i in range(len(vocab))]
     lookup = names.__getitem__
 
@@ -117,7 +118,7 @@ def encode_stream(vocab: Vocab, reader: LineReader, write: Write, options: Encod
                           for ids in id_lists])
 
     count = 0
-    for lines, text, newline in encoded_parts(vocab, reader, formatted):
+    for lines, text, newline in encoded_parts(vocab, reader, formatted, threads):
         write(text + "\n" if newline else text)
         count += len(lines)
         if after_block is not None:
