@@ -12,19 +12,19 @@ from __future__ import annotations
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import torch
 
 from common import DATA, Row, alternate, print_table
 
 
-def _lm_setup():  # type: ignore[no-untyped-def]
+def _lm_setup(source: Path = DATA / "tinyshakespeare" / "train.txt"):  # type: ignore[no-untyped-def]
     from rnncli.data import encode_corpus
     from rnncli.device import resolve_precision
     from rnncli.runs import lm_defaults
     from rnncli.text.build import VocabOptions, build_vocabulary
 
-    source = DATA / "tinyshakespeare" / "train.txt"
     vocab = build_vocabulary([str(source)], VocabOptions(level="char")).vocab
     text = encode_corpus([str(source)], vocab)
     shapes = lm_defaults(len(text), len(vocab), "char", torch.get_num_threads())
@@ -102,13 +102,13 @@ def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float
     return 2 * size ** 3 / best / 1e9
 
 
-def _classifier_setup():  # type: ignore[no-untyped-def]
+def _classifier_setup(source: Path = DATA / "sms_spam" / "train.tsv"):  # type: ignore[no-untyped-def]
     from rnncli.runs import classifier_defaults
     from rnncli.tasks.classification import featurize
     from rnncli.text.build import VocabOptions, build_from_texts
     from rnncli.text.labelled import read_labelled
 
-    data = read_labelled(str(DATA / "sms_spam" / "train.tsv"))
+    data = read_labelled(str(source))
     texts = [e.text for e in data.examples]
     labels = sorted({e.label for e in data.examples})
     y = [labels.index(e.label) for e in data.examples]
