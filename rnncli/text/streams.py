@@ -77,7 +77,8 @@ def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str],
         return finish(part, vocab.encode_batch(part, 1))  # type: ignore[call-arg]
 
     pending: deque[tuple[list[str], Future[T], bool]] = deque()
-    with ThreadPoolExecutor(workers or usable_cpus()) as pool:
+    pool = ThreadPoolExecutor(workers or usable_cpus())
+    try:
         for block in reader.blocks():
             step = max(1, -(-len(block) // PARTS_PER_BLOCK))
             for start in range(0, max(len(block), 1), step):
@@ -91,6 +92,8 @@ def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str],
         while pending:
             part, future, newline = pending.popleft()
             yield part, future.result(), newline
+    finally:  # a closed pipe or a bad line later in the input: parts not yet started are dropped
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def usable_cpus() -> int:
