@@ -187,4 +187,3 @@ def iter_corpus(paths: Iterable[str], encoding: str = "utf-8", errors: str = "st
     """All lines of several inputs, in order."""
     for path in check_inputs(paths):
         yield from LineReader(path, encoding, errors)
-
