@@ -66,7 +66,7 @@ def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str],
     so whichever thread shares its core with the caller holds the whole batch back. Parts are held
     back only while more input is ready, so a pipe still gets each line as soon as it arrived.
     """
-    if not getattr(vocab, "encodes_without_gil", False):
+    if not vocab.encodes_without_gil:
         for block in reader.blocks():
             yield block, finish(block, vocab.encode_batch(block)), reader.final_newline
         return
@@ -74,7 +74,7 @@ def encoded_parts(vocab: Vocab, reader: LineReader, finish: Callable[[list[str],
     from concurrent.futures import Future, ThreadPoolExecutor
 
     def work(part: list[str]) -> T:
-        return finish(part, vocab.encode_batch(part, 1))  # type: ignore[call-arg]
+        return finish(part, vocab.encode_batch(part, 1))
 
     pending: deque[tuple[list[str], Future[T], bool]] = deque()
     pool = ThreadPoolExecutor(workers or usable_cpus())

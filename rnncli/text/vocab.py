@@ -36,6 +36,7 @@ class Vocab(ABC):
 
     level: str
     tokens: list[str]
+    encodes_without_gil = False  # whether encode_batch runs outside the GIL, so threads gain from it
 
     def __len__(self) -> int:
         return len(self.tokens)
@@ -44,7 +45,8 @@ class Vocab(ABC):
     def encode(self, line: str) -> list[int]:
         """Ids of one line of text (no newline inside)."""
 
-    def encode_batch(self, lines: Sequence[str]) -> list[list[int]]:
+    def encode_batch(self, lines: Sequence[str], threads: int = -1) -> list[list[int]]:
+        """Ids of each line; ``threads`` matters only where ``encodes_without_gil``."""
         encode = self.encode
         return [encode(line) for line in lines]
 
@@ -194,7 +196,7 @@ def _visible(char: str) -> str:
 class SentencePieceVocab(Vocab):
     """bpe or unigram pieces from a lossless sentencepiece model held in memory."""
 
-    encodes_without_gil = True  # encode_batch runs in C++ threads without the GIL
+    encodes_without_gil = True
 
     def __init__(self, level: str, model: bytes, requested_size: int | None = None) -> None:
         import sentencepiece as spm
