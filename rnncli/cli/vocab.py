@@ -8,7 +8,7 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import STDIO, err_console, note_stdin, open_output, warn
-from rnncli.cli.options import ENCODING_OPT, ERRORS_OPT, Errors
+from rnncli.cli.options import ENCODING_OPT, ERRORS_OPT, Errors, THREADS_OPT
 
 Level = Literal["word", "char", "bpe", "unigram"]
 Split = Literal["punct", "whitespace"]
@@ -88,7 +88,7 @@ def encode(
     output: Annotated[Optional[str], OUTPUT_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, max=4096, help="Threads for bpe and unigram (default: one per core).")] = None,
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
 ) -> None:
     """Turn text into token ids, one output line per input line."""
     from rnncli.text.reader import LineReader
