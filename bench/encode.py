@@ -33,10 +33,21 @@ def run(quick: bool = False) -> list[Row]:
         gc.unfreeze()
 
 
-def _measure(quick: bool) -> list[Row]:
-    from rnncli.text.build import VocabOptions, build_vocabulary
+def _encode_timer(vocab, path: Path):  # type: ignore[no-untyped-def]
+    """A measurement: seconds for rnncli's whole encode path (read, encode, format, write) on ``path``."""
     from rnncli.text.reader import LineReader
     from rnncli.text.streams import EncodeOptions, encode_stream
+
+    def measure() -> float:
+        sink = io.StringIO()
+        began = time.perf_counter()
+        encode_stream(vocab, LineReader(str(path)), sink.write, EncodeOptions())
+        return time.perf_counter() - began
+    return measure
+
+
+def _measure(quick: bool) -> list[Row]:
+    from rnncli.text.build import VocabOptions, build_vocabulary
 
     source = DATA / "warpeace" / "train.txt"
     rows: list[Row] = []
@@ -52,22 +63,14 @@ def _measure(quick: bool) -> list[Row]:
               for level in ("word", "char", "bpe")}
     processor = vocabs["bpe"]._sp  # the peer: the same sentencepiece model, called directly
 
-    def ours(level: str):  # type: ignore[no-untyped-def]
-        def measure() -> float:
-            sink = io.StringIO()
-            began = time.perf_counter()
-            encode_stream(vocabs[level], LineReader(str(corpus)), sink.write, EncodeOptions())
-            return time.perf_counter() - began
-        return measure
-
     def peer() -> float:
         began = time.perf_counter()
         processor.encode(lines)
         return time.perf_counter() - began
 
     repeats = 3 if quick else 5
-    times = alternate({"sentencepiece": peer, "word": ours("word"), "char": ours("char"), "bpe": ours("bpe")},
-                      2 * repeats + 1)  # a run takes about 0.4 s, and this machine's speed drifts by 10%
+    timers = {"sentencepiece": peer, **{level: _encode_timer(vocab, corpus) for level, vocab in vocabs.items()}}
+    times = alternate(timers, 2 * repeats + 1)  # a run takes about 0.4 s, and this machine's speed drifts by 10%
     peer_rate = megabytes / times["sentencepiece"]
     goals = {"word": ">= 0.5x", "bpe": ">= 0.9x", "char": ""}
     for level in ("word", "char", "bpe"):
@@ -92,20 +95,10 @@ def _measure(quick: bool) -> list[Row]:
 
 def _linearity(work: Path, text: bytes, vocab, repeats: int) -> Row:  # type: ignore[no-untyped-def]
     """Encode time per megabyte on a text 4x larger, against the text itself: 1.0x is linear."""
-    from rnncli.text.reader import LineReader
-    from rnncli.text.streams import EncodeOptions, encode_stream
-
-    def timed(path: Path):  # type: ignore[no-untyped-def]
-        def measure() -> float:
-            began = time.perf_counter()
-            encode_stream(vocab, LineReader(str(path)), io.StringIO().write, EncodeOptions())
-            return time.perf_counter() - began
-        return measure
-
     small, large = work / "small.txt", work / "large.txt"
     small.write_bytes(text)
     large.write_bytes(text * 4)
-    times = alternate({"small": timed(small), "large": timed(large)}, repeats)
+    times = alternate({"small": _encode_timer(vocab, small), "large": _encode_timer(vocab, large)}, repeats)
     per_mb = {name: times[name] / (path.stat().st_size / 1e6) for name, path in (("small", small), ("large", large))}
     return Row(f"encode bpe, s per MB on {len(text) * 4 / 1e6:.0f} MB", f"{per_mb['large']:.4f}",
                f"{per_mb['small']:.4f} on {len(text) / 1e6:.0f} MB", per_mb["large"] / per_mb["small"], "<= 1.1x",
@@ -125,20 +118,16 @@ def _command_line(work: Path, corpus: Path, vocab, megabytes: float, repeats: in
     model.write_bytes(vocab.model)
     vocab.save(vocab_file)
 
-    def ours() -> float:
-        began = time.perf_counter()
-        with open(corpus, "rb") as source, open(work / "ours.ids", "wb") as sink:
-            subprocess.run([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab_file)], stdin=source,
-                           stdout=sink, check=True)
-        return time.perf_counter() - began
+    def command(argv: list[str], ids: Path):  # type: ignore[no-untyped-def]
+        def measure() -> float:
+            began = time.perf_counter()
+            with open(corpus, "rb") as source, open(ids, "wb") as sink:
+                subprocess.run(argv, stdin=source, stdout=sink, check=True)
+            return time.perf_counter() - began
+        return measure
 
-    def theirs() -> float:
-        began = time.perf_counter()
-        with open(corpus, "rb") as source, open(work / "spm.ids", "wb") as sink:
-            subprocess.run([spm, "--model", str(model), "--output_format=id"], stdin=source, stdout=sink,
-                           check=True)
-        return time.perf_counter() - began
-
+    ours = command([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab_file)], work / "ours.ids")
+    theirs = command([spm, "--model", str(model), "--output_format=id"], work / "spm.ids")
     times = alternate({"ours": ours, "spm": theirs}, repeats)
     same = (work / "ours.ids").read_bytes() == (work / "spm.ids").read_bytes()
     return [Row("encode bpe, MB/s, command vs command (stdin to stdout)", f"{megabytes / times['ours']:.1f}",
