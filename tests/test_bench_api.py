@@ -25,16 +25,6 @@ def bench(monkeypatch):
     return load
 
 
-@pytest.fixture(scope="module")
-def char_corpus():
-    from rnncli.data import encode_corpus
-    from rnncli.text.build import VocabOptions, build_vocabulary
-
-    source = str(SAMPLE / "english.txt")
-    vocab = build_vocabulary([source], VocabOptions(level="char")).vocab
-    return vocab, encode_corpus([source], vocab)
-
-
 def test_training_benchmarks_run_both_loops(bench):
     train = bench("train")
     vocab, text, _, _ = train._lm_setup(SAMPLE / "english.txt")
@@ -61,9 +51,11 @@ def test_generation_benchmarks_run(bench):
     assert early > 0 and late > 0
 
 
-def test_encode_benchmark_helpers_run(bench, char_corpus, tmp_path):
+def test_encode_benchmark_helpers_run(bench, tmp_path):
+    from rnncli.text.build import VocabOptions, build_vocabulary
+
     encode = bench("encode")
-    vocab, _ = char_corpus
+    vocab = build_vocabulary([str(SAMPLE / "english.txt")], VocabOptions(level="char")).vocab
     text = (SAMPLE / "english.txt").read_bytes()[:20_000]
     row = encode._linearity(tmp_path, text, vocab, repeats=1)
     assert row.ratio is not None and row.ratio > 0
