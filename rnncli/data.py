@@ -114,10 +114,6 @@ class LMWindows:
     def __len__(self) -> int:
         return math.ceil(self.steps / self.bptt)
 
-    @property
-    def tokens_per_epoch(self) -> int:
-        return self.steps * self.batch_size
-
     def window(self, k: int) -> tuple[Tensor, Tensor]:
         """(inputs, targets), each of shape (time, batch)."""
         start = k * self.bptt

@@ -58,13 +58,6 @@ class Dist:
         dist.all_gather(parts, tensor.contiguous())
         return torch.cat(parts, dim=dim)
 
-    def broadcast_object(self, value: object) -> object:
-        if not self.enabled:
-            return value
-        box = [value]
-        dist.broadcast_object_list(box, src=0)
-        return box[0]
-
 
 _CURRENT = Dist()
 _JOINED = False
