@@ -10,7 +10,6 @@ its last step, so everything it does per step is counted.
 from __future__ import annotations
 
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -20,41 +19,32 @@ from common import DATA, Row, alternate, print_table
 
 
 def _lm_setup(source: Path = DATA / "tinyshakespeare" / "train.txt"):  # type: ignore[no-untyped-def]
+    from rnncli.api import build_vocab, lm_shapes, resolve_precision
     from rnncli.data import encode_corpus
-    from rnncli.device import resolve_precision
-    from rnncli.runs import lm_defaults
-    from rnncli.text.build import VocabOptions, build_vocabulary
 
-    vocab = build_vocabulary([str(source)], VocabOptions(level="char")).vocab
+    vocab = build_vocab(source, level="char")
     text = encode_corpus([str(source)], vocab)
-    shapes = lm_defaults(len(text), len(vocab), "char", torch.get_num_threads())
+    shapes = lm_shapes(len(text), "char", torch.get_num_threads())
     precision = resolve_precision("auto", torch.device("cpu"))
     return vocab, text, shapes, precision
 
 
+def _timed(model, task, shapes, precision, steps: int):  # type: ignore[no-untyped-def]
+    """rnncli's own loop for ``steps`` steps, without evaluation or checkpoints; its step timer."""
+    from rnncli.api import StepTimer, Trainer, TrainOptions
+
+    timer = StepTimer()
+    options = TrainOptions(max_steps=steps, lr=shapes.lr, precision=precision)
+    Trainer(model, task, options, torch.device("cpu"), callbacks=[timer]).run()
+    return timer
+
+
 def rnncli_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
-    from rnncli.checkpoint import RunDir
-    from rnncli.models.config import ModelConfig
-    from rnncli.models.lm import LanguageModel
-    from rnncli.tasks.language import LanguageModelTask
-    from rnncli.training import Trainer, TrainOptions
+    from rnncli.api import LanguageModel, LanguageModelTask, ModelConfig
 
-    config = ModelConfig(vocab_size=len(vocab), embed=shapes["embed"], hidden=shapes["hidden"])
-    model = LanguageModel(config)
-    task = LanguageModelTask(text, text, shapes["batch_size"], shapes["bptt"], torch.device("cpu"), precision)
-    stamps: list[float] = []
-
-    def on_event(event) -> None:  # type: ignore[no-untyped-def]
-        if event.kind == "step":
-            stamps.append(time.perf_counter())
-
-    options = TrainOptions(max_steps=steps, eval_every=10 ** 9, save_every=10 ** 9, lr=shapes["lr"],
-                           precision=precision)
-    trainer = Trainer(model, task, options, RunDir(tempfile.mkdtemp()), torch.device("cpu"), on_event)
-    trainer.evaluate_and_save = lambda: {}  # type: ignore[method-assign]  # time training steps only
-    trainer.run()
-    tokens = shapes["batch_size"] * shapes["bptt"] * (len(stamps) - 1)
-    return tokens / (stamps[-1] - stamps[0])
+    model = LanguageModel(ModelConfig(vocab_size=len(vocab), embed=shapes.embed, hidden=shapes.hidden))
+    task = LanguageModelTask(text, text, shapes.batch_size, shapes.bptt, torch.device("cpu"), precision)
+    return _timed(model, task, shapes, precision, steps).items_per_second(shapes.batch_size * shapes.bptt)
 
 
 def _update(optimizer, params, loss, stamps: list[float]) -> None:  # type: ignore[no-untyped-def]
@@ -70,13 +60,13 @@ def _update(optimizer, params, loss, stamps: list[float]) -> None:  # type: igno
 def bare_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
     from rnncli.data import LMWindows
 
-    windows = LMWindows(text.ids, shapes["batch_size"], shapes["bptt"])
+    windows = LMWindows(text.ids, shapes.batch_size, shapes.bptt)
     size = len(vocab)
-    embedding = torch.nn.Embedding(size, shapes["embed"])
-    lstm = torch.nn.LSTM(shapes["embed"], shapes["hidden"])
-    decoder = torch.nn.Linear(shapes["hidden"], size)
+    embedding = torch.nn.Embedding(size, shapes.embed)
+    lstm = torch.nn.LSTM(shapes.embed, shapes.hidden)
+    decoder = torch.nn.Linear(shapes.hidden, size)
     params = [*embedding.parameters(), *lstm.parameters(), *decoder.parameters()]
-    optimizer = torch.optim.AdamW(params, lr=shapes["lr"], fused=True)
+    optimizer = torch.optim.AdamW(params, lr=shapes.lr, fused=True)
     state = None
     stamps = []
     for k in range(steps):
@@ -86,7 +76,7 @@ def bare_lm(vocab, text, shapes, precision, steps: int) -> float:  # type: ignor
             loss = torch.nn.functional.cross_entropy(decoder(out).float().view(-1, size), y.reshape(-1))
         state = tuple(s.detach() for s in state)
         _update(optimizer, params, loss, stamps)
-    tokens = shapes["batch_size"] * shapes["bptt"] * (len(stamps) - 1)
+    tokens = shapes.batch_size * shapes.bptt * (len(stamps) - 1)
     return tokens / (stamps[-1] - stamps[0])
 
 
@@ -103,7 +93,7 @@ def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float
 
 
 def _classifier_setup(source: Path = DATA / "sms_spam" / "train.tsv"):  # type: ignore[no-untyped-def]
-    from rnncli.runs import classifier_defaults
+    from rnncli.api import classifier_shapes
     from rnncli.tasks.classification import featurize
     from rnncli.text.build import VocabOptions, build_from_texts
     from rnncli.text.labelled import read_labelled
@@ -113,37 +103,21 @@ def _classifier_setup(source: Path = DATA / "sms_spam" / "train.tsv"):  # type: 
     labels = sorted({e.label for e in data.examples})
     y = [labels.index(e.label) for e in data.examples]
     vocab = build_from_texts(texts, VocabOptions(level="word")).vocab
-    shapes = classifier_defaults(len(texts), len(labels), 0, "lstm")
-    x = featurize(vocab, texts, shapes["max_len"])
+    shapes = classifier_shapes(len(texts), "lstm")
+    x = featurize(vocab, texts, shapes.max_len)
     return vocab, x, y, labels, shapes
 
 
 def rnncli_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
-    from rnncli.checkpoint import RunDir
-    from rnncli.models.classifier import Classifier
-    from rnncli.models.config import ModelConfig
-    from rnncli.tasks.classification import ClassificationTask
-    from rnncli.training import Trainer, TrainOptions
+    from rnncli.api import ClassificationTask, Classifier, ModelConfig
 
-    config = ModelConfig(task="classify", kind="lstm", vocab_size=len(vocab), embed=shapes["embed"],
-                         hidden=shapes["hidden"], num_labels=len(labels), bidirectional=shapes["bidirectional"],
-                         pool=shapes["pool"], dropout=shapes["dropout"])
-    model = Classifier(config)
-    task = ClassificationTask((x, y), (x[:10], y[:10]), labels, shapes["batch_size"], torch.device("cpu"), precision)
-    stamps: list[float] = []
-    seen: list[int] = []
-
-    def on_event(event) -> None:  # type: ignore[no-untyped-def]
-        if event.kind == "step":
-            stamps.append(time.perf_counter())
-            seen.append(event.data["seen"])
-
-    options = TrainOptions(max_steps=steps, eval_every=10 ** 9, save_every=10 ** 9, precision=precision)
-    trainer = Trainer(model, task, options, RunDir(tempfile.mkdtemp()), torch.device("cpu"), on_event)
-    trainer.evaluate_and_save = lambda: {}  # type: ignore[method-assign]
-    trainer.run()
-    tokens = sum(len(x[i]) for batch in task.batches.order(0)[1:len(stamps)] for i in batch)
-    return tokens / (stamps[-1] - stamps[0])
+    config = ModelConfig(task="classify", kind="lstm", vocab_size=len(vocab), embed=shapes.embed,
+                         hidden=shapes.hidden, num_labels=len(labels), bidirectional=shapes.bidirectional,
+                         pool=shapes.pool, dropout=shapes.dropout)
+    task = ClassificationTask((x, y), (x[:10], y[:10]), labels, shapes.batch_size, torch.device("cpu"), precision)
+    timer = _timed(Classifier(config), task, shapes, precision, steps)
+    tokens = sum(len(x[i]) for batch in task.batches.order(0)[1:len(timer.stamps)] for i in batch)
+    return tokens / (timer.stamps[-1] - timer.stamps[0])
 
 
 def bare_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
@@ -151,13 +125,13 @@ def bare_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float
 
     from rnncli.data import ClassBatches, pad_batch
 
-    batches = ClassBatches(x, y, shapes["batch_size"], seed=0)
-    embedding = torch.nn.Embedding(len(vocab), shapes["embed"], padding_idx=0)
-    lstm = torch.nn.LSTM(shapes["embed"], shapes["hidden"], bidirectional=shapes["bidirectional"])
-    dropout = torch.nn.Dropout(shapes["dropout"])
-    output = torch.nn.Linear(shapes["hidden"] * 2, len(labels))
+    batches = ClassBatches(x, y, shapes.batch_size, seed=0)
+    embedding = torch.nn.Embedding(len(vocab), shapes.embed, padding_idx=0)
+    lstm = torch.nn.LSTM(shapes.embed, shapes.hidden, bidirectional=shapes.bidirectional)
+    dropout = torch.nn.Dropout(shapes.dropout)
+    output = torch.nn.Linear(shapes.hidden * 2, len(labels))
     params = [*embedding.parameters(), *lstm.parameters(), *output.parameters()]
-    optimizer = torch.optim.AdamW(params, lr=shapes["lr"], fused=True)
+    optimizer = torch.optim.AdamW(params, lr=shapes.lr, fused=True)
     stamps = []
     tokens = 0
     order = batches.order(0)
@@ -187,11 +161,11 @@ def run(quick: bool = False) -> list[Row]:
     repeats = 3 if quick else 5
     rates = alternate({"rnncli": lambda: rnncli_lm(vocab, text, shapes, precision, steps),
                        "bare": lambda: bare_lm(vocab, text, shapes, precision, steps)}, repeats)
-    rows.append(Row(f"LM training tokens/s (char LSTM {shapes['embed']}/{shapes['hidden']}, batch "
-                    f"{shapes['batch_size']} x {shapes['bptt']}, {precision})",
+    rows.append(Row(f"LM training tokens/s (char LSTM {shapes.embed}/{shapes.hidden}, batch "
+                    f"{shapes.batch_size} x {shapes.bptt}, {precision})",
                     f"{rates['rnncli']:,.0f}", f"bare torch loop {rates['bare']:,.0f}",
                     rates["rnncli"] / rates["bare"], ">= 0.95x"))
-    e, h, v = shapes["embed"], shapes["hidden"], len(vocab)
+    e, h, v = shapes.embed, shapes.hidden, len(vocab)
     flops_per_token = 6 * (4 * h * (e + h) + h * v)
     achieved = rates["rnncli"] * flops_per_token / 1e9
     peak32 = matmul_peak(torch.float32)
@@ -205,7 +179,7 @@ def run(quick: bool = False) -> list[Row]:
         csteps = 60 if quick else 140
         crates = alternate({"rnncli": lambda: rnncli_classifier(cvocab, x, y, labels, cshapes, precision, csteps),
                             "bare": lambda: bare_classifier(cvocab, x, y, labels, cshapes, precision, csteps)}, repeats)
-        rows.append(Row(f"classifier training tokens/s (sms_spam, BiLSTM {cshapes['hidden']}, max pool)",
+        rows.append(Row(f"classifier training tokens/s (sms_spam, BiLSTM {cshapes.hidden}, max pool)",
                         f"{crates['rnncli']:,.0f}", f"bare torch loop {crates['bare']:,.0f}",
                         crates["rnncli"] / crates["bare"], ">= 0.95x"))
     return rows

@@ -31,11 +31,14 @@ from torch import nn
 from rnncli import __version__
 from rnncli.errors import FormatError, InputError, TrainingError
 from rnncli.fileio import MiB, read_bounded, read_json, write_bytes, write_json
+from rnncli.args import TrainArgs
 from rnncli.models.config import ModelConfig
+from rnncli.plan import RunPlan, legacy_plan
 from rnncli.text.vocab import Vocab, load_vocab
 
 RUN_FORMAT = "rnncli-run"
-RUN_VERSION = 1
+RUN_VERSION = 2  # config.json; 2: the run's plan (args, given, tokenizer, data, loop, machine)
+CHECKPOINT_VERSION = 1  # safetensors files
 CONFIG, VOCAB, LABELS = "config.json", "vocab.json", "labels.json"
 BEST, LAST, METRICS = "best.safetensors", "last.safetensors", "metrics.jsonl"
 LOCK = ".lock"
@@ -54,7 +57,7 @@ def pack(groups: dict[str, dict[str, torch.Tensor]], metadata: dict[str, Any] | 
 
     flat = {f"{group}/{name}": t.detach().cpu().contiguous().clone()
             for group, tensors in groups.items() for name, t in tensors.items()}
-    meta = {"format": "rnncli", "version": str(RUN_VERSION)}
+    meta = {"format": "rnncli", "version": str(CHECKPOINT_VERSION)}
     if metadata is not None:
         meta["state"] = json.dumps(metadata, allow_nan=False)
     return save(flat, metadata=meta)
@@ -81,7 +84,7 @@ def read_safetensors(path: Path, limit: int) -> tuple[dict[str, torch.Tensor], d
     version = str(meta.get("version", "0") or "0")
     if not version.isascii() or not version.isdigit():
         raise FormatError(f"{path}: checkpoint format version {version[:20]!r} is not a number")
-    if int(version) > RUN_VERSION:
+    if int(version) > CHECKPOINT_VERSION:
         raise FormatError(f"{path}: checkpoint format version {version} is newer than this rnncli reads")
     state: Any = {}
     if "state" in meta:
@@ -130,17 +133,26 @@ def load_checkpoint(model: nn.Module, path: Path) -> tuple[dict[str, torch.Tenso
 
 @dataclass
 class RunConfig:
-    task: str
-    model: ModelConfig
-    training: dict[str, Any] = field(default_factory=dict)
+    """config.json: the plan the run was trained by (its model among it), and the label names."""
+
+    plan: RunPlan
     labels: list[str] = field(default_factory=list)
+
+    @property
+    def task(self) -> str:
+        return self.plan.task
+
+    @property
+    def model(self) -> ModelConfig:
+        return self.plan.model
 
     def to_json(self) -> dict[str, Any]:
         return {"format": RUN_FORMAT, "version": RUN_VERSION, "rnncli": __version__, "task": self.task,
-                "model": self.model.to_json(), "training": self.training}
+                "model": self.model.to_json(), "plan": self.plan.to_json()}
 
     @classmethod
-    def from_json(cls, data: Any, source: str) -> "RunConfig":
+    def from_json(cls, data: Any, source: str, args_class: type = TrainArgs) -> "RunConfig":
+        """A run configuration of any format version this rnncli reads (1: before plans)."""
         if not isinstance(data, dict) or data.get("format") != RUN_FORMAT:
             raise FormatError(f"{source}: not an rnncli run configuration")
         version = data.get("version")
@@ -151,17 +163,18 @@ class RunConfig:
                               f"({RUN_VERSION}); upgrade rnncli")
         try:
             model = ModelConfig.from_json(data.get("model"))
+            if data.get("task") != model.task:
+                raise FormatError(f"task {data.get('task')!r} disagrees with the model configuration")
+            if version == 1:
+                training = data.get("training", {})
+                if not isinstance(training, dict):
+                    raise FormatError("training options must be an object")
+                return cls(legacy_plan(training, model))
+            return cls(RunPlan.from_json(data.get("plan"), model, args_class))
         except FormatError as exc:
             raise FormatError(f"{source}: {exc}") from None
-        except TypeError:
-            raise FormatError(f"{source}: invalid model configuration") from None
-        task = data.get("task")
-        if task != model.task:
-            raise FormatError(f"{source}: task {task!r} disagrees with the model configuration")
-        training = data.get("training", {})
-        if not isinstance(training, dict):
-            raise FormatError(f"{source}: training options must be an object")
-        return cls(task, model, training)
+        except (TypeError, ValueError, AttributeError):
+            raise FormatError(f"{source}: invalid run configuration") from None
 
 
 class RunDir:
@@ -223,10 +236,10 @@ class RunDir:
     def save_config(self, config: RunConfig) -> None:
         write_json(self.file(CONFIG), config.to_json())
 
-    def load_config(self) -> RunConfig:
+    def load_config(self, args_class: type = TrainArgs) -> RunConfig:
         self.require(CONFIG)
         return RunConfig.from_json(read_json(self.file(CONFIG), MAX_CONFIG, "run configuration"),
-                                   str(self.file(CONFIG)))
+                                   str(self.file(CONFIG)), args_class)
 
     def save_labels(self, labels: list[str]) -> None:
         write_json(self.file(LABELS), {"format": "rnncli-labels", "version": 1, "labels": labels})

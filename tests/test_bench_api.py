@@ -4,15 +4,17 @@ The figures themselves come from `python bench/run.py`."""
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import shutil
 
 import pytest
 import torch
 
+from rnncli.plan import Shapes
 from tests.conftest import ROOT, SAMPLE
 
-TINY_LM = {"embed": 8, "hidden": 16, "batch_size": 2, "bptt": 8, "lr": 1e-3}
+TINY_LM = Shapes(embed=8, hidden=16, dropout=0.0, batch_size=2, bptt=8, lr=1e-3)
 
 
 @pytest.fixture
@@ -36,7 +38,7 @@ def test_training_benchmarks_run_both_loops(bench):
 def test_classifier_training_benchmarks_run_both_loops(bench):
     train = bench("train")
     vocab, x, y, labels, shapes = train._classifier_setup(SAMPLE / "topics.tsv")
-    shapes = {**shapes, "embed": 8, "hidden": 8, "batch_size": 4, "bidirectional": True}
+    shapes = dataclasses.replace(shapes, embed=8, hidden=8, batch_size=4, bidirectional=True)
     for loop in (train.rnncli_classifier, train.bare_classifier):
         assert loop(vocab, x, y, labels, shapes, "fp32", steps=3) > 0
 

@@ -148,7 +148,7 @@ def test_a_classifier_only_model_is_refused_for_language_models(tmp_path, cli):
 
 def test_word_models_plan_two_epochs():
     """Words overfit after about two passes; characters use the whole budget."""
-    from rnncli.runs import planned_epochs
+    from rnncli.plan import planned_epochs
 
     assert planned_epochs(560_000, "word", 32, 35) == 2  # War and Peace: 500 updates per pass
     assert planned_epochs(560_000, "bpe", 32, 35) == 2
@@ -165,7 +165,7 @@ def test_a_time_budget_run_of_a_word_model_stops_after_its_planned_epochs(tmp_pa
     assert "train for 2 epochs at most" in result.stderr
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert records[-1]["epoch"] == 2.0
-    assert json.loads((run / "config.json").read_text())["training"]["request"]["epochs"] == 2
+    assert json.loads((run / "config.json").read_text())["plan"]["loop"]["epochs"] == 2
 
 
 def test_evaluation_reads_long_columns_so_cold_starts_barely_count():

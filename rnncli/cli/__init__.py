@@ -6,7 +6,8 @@ import os
 import sys
 
 from rnncli.cli.app import app, silence_stdout
-from rnncli.cli import classify as _classify, data as _data, demo as _demo, lecture as _lecture, lm as _lm, train as _train, vocab as _vocab  # noqa: F401,E501
+from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate,  # noqa: F401
+                        lecture as _lecture, lm as _lm, train as _train, vocab as _vocab)
 
 
 def main() -> None:

@@ -72,9 +72,14 @@ class RnncliGroup(TyperGroup):
 
 
 def _as_usage_error(exc: Exception) -> Any:
-    from typer._click.exceptions import ClickException
+    """Typer's own usage errors: ``typer.TyperException`` where Typer vendors click (0.22 and
+    later), click's ``ClickException`` before."""
+    base = getattr(typer, "TyperException", None)
+    if base is None:
+        import click
 
-    return exc if isinstance(exc, ClickException) else None
+        base = click.ClickException
+    return exc if isinstance(exc, base) else None
 
 
 app = typer.Typer(

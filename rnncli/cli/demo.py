@@ -10,6 +10,7 @@ import typer
 
 from rnncli.cli.app import app
 from rnncli.cli.common import info
+from rnncli.cli.train import run_training
 
 SAMPLE_DIR = Path("sample_data")
 FILES = {"english.txt": ("english", 3000, 0), "english-valid.txt": ("english", 300, 1),
@@ -37,11 +38,8 @@ def demo(
     seconds: Annotated[float, typer.Option(min=5, max=3600, help="Training time for the language model.")] = 45,
 ) -> None:
     """Tokenize, train an LSTM language model, generate from it, and train a classifier."""
-    from rnncli.checkpoint import load_run
-    from rnncli.cli.train import run_training
-    from rnncli.generation import SamplingOptions, generate
-    from rnncli.runs import TrainRequest
-    from rnncli.text.vocab import StreamDecoder
+    import rnncli
+    from rnncli.cli.evaluate import print_classifier_report
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -49,24 +47,16 @@ def demo(
     files = _sample_files(workdir)
     info(f"== 1. a character-level LSTM language model on {files['english.txt']} ({seconds:.0f} s)")
     lm_dir = workdir / "lm"
-    run_training(TrainRequest(corpus=[str(files["english.txt"])], valid=str(files["english-valid.txt"]),
-                              output=str(lm_dir), level="char", kind="lstm", time_budget=seconds))
+    run_training(rnncli.TrainArgs.of(corpus=[str(files["english.txt"])], valid=str(files["english-valid.txt"]),
+                                     output=str(lm_dir), level="char", model="lstm", time_budget=seconds))
     info("== 2. generate from it (rnncli generate -c runs/demo/lm --prompt ...)")
-    loaded = load_run(lm_dir, task="lm")
+    lm = rnncli.load(lm_dir)
     for prompt in ("The old miller", "\"Where is"):
-        decoder = StreamDecoder(loaded.vocab)
-        ids = generate(loaded.model, loaded.vocab.encode(prompt),
-                       SamplingOptions(max_tokens=120, temperature=0.7, seed=1, stop_at_eos=True))
-        text = prompt + "".join(decoder.feed(int(t[0])) for t in ids) + decoder.flush()
-        print(text.rstrip("\n"), flush=True)
+        [text] = lm.generate(prompt, max_tokens=120, temperature=0.7, seed=1, stop_at_eos=True)
+        print((prompt + text).rstrip("\n"), flush=True)
     info(f"== 3. a classifier on {files['topics.tsv']} (rnncli train ... --task classify)")
-    clf_dir = workdir / "topics"
-    run_training(TrainRequest(corpus=[str(files["topics.tsv"])], output=str(clf_dir), task="classify",
-                              kind="lstm", time_budget=15), quiet=True)
-    from rnncli.cli.classify import evaluate_classifier
-    from rnncli.device import resolve_device
-
+    topics = rnncli.train(files["topics.tsv"], workdir / "topics", task="classify", model="lstm", time_budget=15)
     info(f"== 4. evaluate it on {files['topics-test.tsv']} (rnncli evaluate -c runs/demo/topics ...)")
-    evaluate_classifier(load_run(clf_dir, task="classify"), str(files["topics-test.tsv"]), False,
-                        resolve_device("cpu"), "utf-8", "strict")
+    report = topics.evaluate(files["topics-test.tsv"])
+    print_classifier_report(report, report.pop("source"))
     info(f"done: runs are in {workdir}; try rnncli generate -c {lm_dir} --prompt \"Anna said\"")

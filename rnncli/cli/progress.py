@@ -39,6 +39,7 @@ class ProgressPrinter:
 
     def on_start(self, data: dict[str, Any]) -> None:
         self.total_steps = data.get("total_steps")
+        self.unit = {"tokens": "tok", "examples": "ex"}.get(data.get("unit", ""), self.unit)
         self.started = time.time()
         if self.live:
             self._status = self.console.status("training ...")

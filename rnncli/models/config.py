@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from rnncli.errors import FormatError
@@ -12,7 +12,19 @@ KINDS = ("rnn", "lstm", "gru", "bow")
 POOLS = ("last", "mean", "max")
 
 
-@dataclass
+def auto_cutoffs(vocab_size: int, force: bool = False) -> list[int]:
+    """Adaptive-softmax clusters: the 2,000 most frequent tokens in the head, then clusters up to
+    10,000 and 50,000 (ids are frequency-ordered at word level). Below 8,000 tokens the full
+    softmax is cheap enough, unless asked for."""
+    cutoffs = [c for c in (2000, 10000, 50000) if c < vocab_size - 500]
+    if vocab_size < 8000 and not force:
+        return []
+    if not cutoffs and vocab_size >= 8:
+        cutoffs = [vocab_size // 4]
+    return cutoffs
+
+
+@dataclass(frozen=True)
 class ModelConfig:
     task: str = "lm"
     kind: str = "lstm"
@@ -22,7 +34,7 @@ class ModelConfig:
     layers: int = 1
     dropout: float = 0.0
     tie_weights: bool = False
-    cutoffs: list[int] = field(default_factory=list)  # adaptive softmax; empty = full softmax
+    cutoffs: tuple[int, ...] = ()  # adaptive softmax; empty = full softmax
     num_labels: int = 0
     bidirectional: bool = False
     pool: str = "last"
@@ -44,9 +56,9 @@ class ModelConfig:
             problems.append(f"dropout={self.dropout!r}")
         if self.pool not in POOLS:
             problems.append(f"pool {self.pool!r}")
-        if not isinstance(self.cutoffs, list) or not all(
+        if not isinstance(self.cutoffs, tuple) or not all(
             isinstance(c, int) and 0 < c < self.vocab_size for c in self.cutoffs
-        ) or self.cutoffs != sorted(set(self.cutoffs)):
+        ) or list(self.cutoffs) != sorted(set(self.cutoffs)):
             problems.append(f"cutoffs={self.cutoffs!r}")
         if self.task == "classify" and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
             problems.append(f"num_labels={self.num_labels!r}")
@@ -55,7 +67,9 @@ class ModelConfig:
         return self
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        data = asdict(self)
+        data["cutoffs"] = list(self.cutoffs)
+        return data
 
     @classmethod
     def from_json(cls, data: Any) -> "ModelConfig":
@@ -65,4 +79,7 @@ class ModelConfig:
         unknown = set(data) - known
         if unknown:
             raise FormatError(f"invalid model configuration: unknown fields {sorted(unknown)}")
-        return cls(**data).check()
+        values = dict(data)
+        if isinstance(values.get("cutoffs"), list):
+            values["cutoffs"] = tuple(values["cutoffs"])
+        return cls(**values).check()

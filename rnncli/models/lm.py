@@ -28,18 +28,6 @@ def init_recurrent(rnn: nn.Module, kind: str, hidden: int, forget_bias: float = 
                 param[hidden : 2 * hidden].zero_()
 
 
-def auto_cutoffs(vocab_size: int, force: bool = False) -> list[int]:
-    """Adaptive-softmax clusters: the 2,000 most frequent tokens in the head, then clusters up to
-    10,000 and 50,000 (ids are frequency-ordered at word level). Below 8,000 tokens the full
-    softmax is cheap enough, unless asked for."""
-    cutoffs = [c for c in (2000, 10000, 50000) if c < vocab_size - 500]
-    if vocab_size < 8000 and not force:
-        return []
-    if not cutoffs and vocab_size >= 8:
-        cutoffs = [vocab_size // 4]
-    return cutoffs
-
-
 def _full_precision(x: Tensor) -> torch.autocast:
     """torch's adaptive softmax mixes dtypes under autocast; it runs in float32."""
     return torch.autocast(x.device.type, enabled=False)
@@ -60,16 +48,12 @@ class LanguageModel(nn.Module):
         self.decoder: nn.Linear | None = None
         self.adaptive: nn.AdaptiveLogSoftmaxWithLoss | None = None
         if c.cutoffs:
-            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(out_features, c.vocab_size, c.cutoffs, div_value=4.0)
+            self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(out_features, c.vocab_size, list(c.cutoffs), div_value=4.0)
         else:
             self.decoder = nn.Linear(out_features, c.vocab_size)
             nn.init.zeros_(self.decoder.bias)
             if c.tie_weights:
                 self.decoder.weight = self.embedding.weight
-
-    def init_state(self, batch: int, device: torch.device | str = "cpu") -> State:
-        h = torch.zeros(self.config.layers, batch, self.config.hidden, device=device)
-        return (h, h.clone()) if self.config.kind == "lstm" else h
 
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Features of shape (time, batch, d) for the decoder, and the final state."""

@@ -1,0 +1,175 @@
+"""The public Python API: what the CLI does, callable from Python, under the CLI's names.
+
+    import rnncli
+
+    vocab = rnncli.build_vocab("corpus.txt", level="bpe", vocab_size=8000)
+    run = rnncli.train("corpus.txt", "runs/x", model="lstm", time_budget=60)
+    print(run.generate("ROMEO:", max_tokens=200, temperature=0.8, seed=1)[0])
+    print(run.evaluate("valid.txt"))                 # {"loss", "ppl", "bpc", "tokens", "chars"}
+
+    spam = rnncli.train("train.tsv", "runs/spam", task="classify")
+    spam.classify(["WIN a prize now", "see you at 6"])  # [[("spam", 0.98)], [("ham", 0.99)]]
+    spam.evaluate("test.tsv")["macro_f1"]
+
+The training options of :func:`train` are those of ``rnncli train`` (``--batch-size`` is
+``batch_size``), declared once in :class:`rnncli.args.TrainArgs`; the lower level (models, tasks,
+the :class:`~rnncli.training.Trainer` and its callbacks) is importable for scripts and benchmarks.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Iterable, Sequence
+
+import torch
+
+from rnncli.args import TrainArgs
+from rnncli.callbacks import StepTimer
+from rnncli.checkpoint import LoadedRun, RunDir, load_run
+from rnncli.device import resolve_device, resolve_precision, set_threads
+from rnncli.errors import InputError
+from rnncli.models.classifier import Classifier
+from rnncli.models.config import ModelConfig
+from rnncli.models.lm import LanguageModel
+from rnncli.plan import RunPlan, Shapes, TrainOptions, classifier_shapes, lm_shapes
+from rnncli.tasks.classification import ClassificationTask
+from rnncli.tasks.language import LanguageModelTask
+from rnncli.text.build import VocabOptions, build_vocabulary
+from rnncli.text.vocab import Vocab
+from rnncli.training import Callback, EvalCadence, Trainer
+
+__all__ = [  # the building blocks of a run, for scripts and benchmarks, after the three entry points
+    "Run", "build_vocab", "load", "train",
+    "Callback", "ClassificationTask", "Classifier", "EvalCadence", "LanguageModel", "LanguageModelTask",
+    "ModelConfig", "RunPlan", "Shapes", "StepTimer", "TrainArgs", "TrainOptions", "Trainer", "classifier_shapes",
+    "lm_shapes", "resolve_precision",
+]
+
+PathLike = str | os.PathLike[str]
+
+
+def build_vocab(corpus: PathLike | Sequence[PathLike], level: str = "word", split: str = "punct",
+                lowercase: bool = False, min_freq: int = 1, max_size: int | None = None,
+                vocab_size: int | None = None, encoding: str = "utf-8", errors: str = "strict") -> Vocab:
+    """A vocabulary built from corpus files, as ``rnncli build-vocab``; ``.save(path)`` writes it."""
+    options = VocabOptions(level=level, split=split, lowercase=lowercase, min_freq=min_freq, max_size=max_size,
+                           vocab_size=vocab_size, encoding=encoding, errors=errors)
+    return build_vocabulary(_paths(corpus), options).vocab
+
+
+def train(corpus: PathLike | Sequence[PathLike] | None, output: PathLike, report: Callable[[str], None] | None = None,
+          callbacks: Sequence[Callback] = (), **options: Any) -> "Run":
+    """Train as ``rnncli train CORPUS -o OUTPUT [options]`` does and return the trained run.
+
+    ``report`` receives the lines the CLI prints on stderr (none by default); ``callbacks`` are
+    called by the training loop (see :class:`rnncli.training.Callback`).
+    """
+    from rnncli.execute import train as execute
+
+    values = {"corpus": _paths(corpus)} if corpus else {}
+    args = TrainArgs.of(**values, output=os.fspath(output), **options)
+    execute(args, report or (lambda message: None), callbacks)
+    return load(output)
+
+
+def load(path: PathLike, weights: str = "best", device: str = "cpu", threads: int | None = None) -> "Run":
+    """A trained run directory, ready to generate, classify or evaluate."""
+    set_threads(threads)
+    target = resolve_device(device)
+    return Run(load_run(path, weights), target)
+
+
+class Run:
+    """A trained run: its plan (``config.plan``), vocabulary, model, metrics, and what it can do."""
+
+    def __init__(self, loaded: LoadedRun, device: torch.device) -> None:
+        self.loaded, self.device = loaded, device
+        self.model = loaded.model.to(device)
+
+    @property
+    def path(self) -> str:
+        return str(self.loaded.run.path)
+
+    @property
+    def config(self) -> Any:
+        return self.loaded.config
+
+    @property
+    def task(self) -> str:
+        return str(self.loaded.config.task)
+
+    @property
+    def vocab(self) -> Vocab:
+        return self.loaded.vocab
+
+    @property
+    def labels(self) -> list[str]:
+        return list(self.loaded.config.labels)
+
+    @property
+    def metrics(self) -> list[dict[str, Any]]:
+        return RunDir(self.path).read_metrics()
+
+    def generate(self, prompt: str = "", max_tokens: int = 300, temperature: float = 0.8, top_k: int | None = None,
+                 top_p: float = 1.0, seed: int | None = None, num_samples: int = 1,
+                 stop_at_eos: bool = False) -> list[str]:
+        """Continuations of ``prompt`` (without it), one per sample, as ``rnncli generate``."""
+        from rnncli.generation import SamplingOptions, generate
+        from rnncli.text.vocab import PAD, StreamDecoder
+
+        self.require("lm")
+        options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
+        rows: list[list[int]] = [[] for _ in range(num_samples)]
+        for tokens in generate(self.model, self.vocab.encode(prompt), options, num_samples, self.device):
+            for row, token in zip(rows, tokens.tolist()):
+                if token != PAD:
+                    row.append(token)
+        texts = []
+        for row in rows:
+            decoder = StreamDecoder(self.vocab)
+            texts.append("".join(decoder.feed(t) for t in row) + decoder.flush())
+        return texts
+
+    def classify(self, texts: Iterable[str], top: int = 1, threshold: float | None = None,
+                 batch_size: int = 512) -> list[list[tuple[str, float]]]:
+        """The ``top`` most likely labels of each text with their probabilities (those at or above
+        ``threshold`` only), as ``rnncli classify``; an empty text gets no label."""
+        from rnncli.evaluation import inference_precision
+        from rnncli.tasks.classification import featurize, predict_proba
+
+        self.require("classify")
+        texts = list(texts)
+        sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
+        probs = predict_proba(self.model, sequences, self.device, inference_precision(self.loaded, self.device),
+                              batch_size)
+        k = min(top, len(self.labels))
+        best = (-probs).argsort(axis=1)[:, :k]
+        return [[] if not text.strip() else
+                [(self.labels[j], float(row[j])) for j in order if threshold is None or row[j] >= threshold]
+                for text, row, order in zip(texts, probs, best)]
+
+    def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
+                 label_column: str = "label", warn: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+        """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model), or
+        accuracy, macro-F1, per-label figures and the confusion matrix (classifier)."""
+        from rnncli.evaluation import evaluate_classifier, evaluate_language_model
+
+        if self.task == "lm":
+            return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors)
+        return evaluate_classifier(self.loaded, os.fspath(data), self.device, encoding, errors, text_column,
+                                   label_column, warn)
+
+    def require(self, task: str) -> None:
+        """Refuse a run of the other task (``lm`` or ``classify``)."""
+        if self.task != task:
+            have = "language model" if self.task == "lm" else "classifier"
+            need = "language model" if task == "lm" else "classifier"
+            raise InputError(f"{self.path} holds a {have}; this command needs a {need}")
+
+
+def _paths(corpus: PathLike | Sequence[PathLike] | None) -> list[str]:
+    if corpus is None:
+        return []
+    if isinstance(corpus, (str, os.PathLike)):
+        return [os.fspath(corpus)]
+    return [os.fspath(p) for p in corpus]

@@ -1,0 +1,234 @@
+"""Every option of ``rnncli train``, declared once.
+
+Each option is a field of :class:`TrainArgs` whose metadata (an :class:`Opt`) holds its help, flags,
+bounds and the rules that govern it. The command line, ``--help``, the Python API
+(``rnncli.train(corpus, output, **options)``), the saved ``config.json``, the ``--resume`` check and
+the refusal of options that do not apply to a task or vocabulary level all derive from these fields,
+so adding an option is one field here plus its use.
+
+``None`` means "not given: the planner picks a value from the corpus and the machine". Which
+options the user gave is recorded explicitly in :attr:`TrainArgs.given` (the command line asks
+click for each parameter's source), never guessed from the value.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+from rnncli.errors import ConfigError
+
+LM, CLASSIFY = "lm", "classify"
+SUBWORD = ("bpe", "unigram")
+LEVELS = ("word", "char", *SUBWORD)
+
+
+@dataclass(frozen=True)
+class Opt:
+    """How one option is offered and governed.
+
+    ``tasks`` and ``levels`` name where it applies (empty: everywhere); given elsewhere it is
+    refused. ``fixed`` options shape the model or its data and cannot change on ``--resume``.
+    ``record`` options are saved with the run and restored on ``--resume``; the others (the output
+    directory, ``--force``) belong to one invocation.
+    """
+
+    help: str
+    flags: tuple[str, ...] = ()
+    choices: tuple[str, ...] = ()
+    min: float | None = None
+    max: float | None = None
+    tasks: tuple[str, ...] = ()
+    levels: tuple[str, ...] = ()
+    fixed: bool = False
+    record: bool = True
+    panel: str = "Training"
+    argument: bool = False
+
+
+def option(default: Any = None, **opt: Any) -> Any:
+    """A dataclass field that is a train option."""
+    if isinstance(default, list):
+        return field(default_factory=lambda: list(default), metadata={"opt": Opt(**opt)})
+    return field(default=default, metadata={"opt": Opt(**opt)})
+
+
+INPUT, TOKENIZER, MODEL, LOOP, MACHINE = "Input and output", "Tokenizer", "Model", "Training", "Machine"
+
+
+@dataclass(frozen=True)
+class TrainArgs:
+    corpus: list[str] = option([], argument=True, panel=INPUT, help=(
+        "Training text (language model) or labelled data (classifier). Optional with --resume."))
+    output: str = option("", flags=("--output", "-o"), record=False, panel=INPUT,
+                         help="Run directory to create (or resume).")
+    task: str | None = option(choices=(LM, CLASSIFY), fixed=True, panel=INPUT,
+                              help="lm or classify [default: from the data].")
+    valid: str | None = option(panel=INPUT, help="Validation file [default: a held-out part of the data].")
+    resume: bool = option(False, record=False, panel=INPUT,
+                          help="Continue the run in --output from its last checkpoint.")
+    force: bool = option(False, record=False, panel=INPUT, help="Replace a run already in --output.")
+    text_column: str = option("text", tasks=(CLASSIFY,), panel=INPUT,
+                              help="CSV data: the text column (a name or 0-based index).")
+    label_column: str = option("label", tasks=(CLASSIFY,), panel=INPUT,
+                               help="CSV data: the label column (a name or 0-based index).")
+    encoding: str = option("utf-8", panel=INPUT, help="Text encoding of the input.")
+    errors: str = option("strict", choices=("strict", "replace"), panel=INPUT,
+                         help="On undecodable bytes: stop (strict) or use U+FFFD.")
+
+    vocab: str | None = option(flags=("--vocab", "-v"), fixed=True, panel=TOKENIZER,
+                               help="Use this vocabulary instead of building one.")
+    level: str | None = option(choices=LEVELS, levels=LEVELS, fixed=True, panel=TOKENIZER, help=(
+        "Vocabulary to build [default: language models char up to 4 MB of text, else bpe; classifiers bpe]."))
+    split: str | None = option(choices=("punct", "whitespace"), levels=("word",), fixed=True, panel=TOKENIZER,
+                               help="Word level: split off punctuation, or whitespace tokens [default: punct].")
+    lowercase: bool | None = option(flags=("--lowercase",), levels=("word",), fixed=True, panel=TOKENIZER,
+                                    help="Word level: lowercase the text.")
+    min_freq: int | None = option(min=1, levels=("word", "char"), fixed=True, panel=TOKENIZER,
+                                  help="Word and char level: minimum count [default: 1].")
+    max_size: int | None = option(min=1, levels=("word", "char"), fixed=True, panel=TOKENIZER,
+                                  help="Word and char level: keep the most frequent tokens only.")
+    vocab_size: int | None = option(min=1, levels=SUBWORD, fixed=True, panel=TOKENIZER,
+                                    help="bpe and unigram: vocabulary size [default: from the corpus size].")
+
+    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow"), fixed=True,
+                               panel=MODEL, help="rnn, lstm, gru (bow: classifier only) [default: lstm].")
+    embed: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
+                               help="Embedding size [default: from the corpus].")
+    hidden: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
+                                help="Hidden units per layer [default: from the corpus].")
+    layers: int | None = option(min=1, max=64, fixed=True, panel=MODEL, help="Recurrent layers [default: 1].")
+    dropout: float | None = option(min=0.0, max=0.99, fixed=True, panel=MODEL,
+                                   help="Dropout [default: from the corpus].")
+    tie_weights: bool | None = option(flags=("--tie-weights",), tasks=(LM,), fixed=True, panel=MODEL,
+                                      help="Share embedding and output weights.")
+    adaptive: bool | None = option(flags=("--adaptive/--no-adaptive",), tasks=(LM,), fixed=True, panel=MODEL,
+                                   help="Adaptive softmax [default: for vocabularies of 8,000+ tokens].")
+    bidirectional: bool | None = option(flags=("--bidirectional/--unidirectional",), tasks=(CLASSIFY,),
+                                        fixed=True, panel=MODEL,
+                                        help="Read the text both ways [default: bidirectional].")
+    pool: str | None = option(choices=("last", "mean", "max"), tasks=(CLASSIFY,), fixed=True, panel=MODEL, help=(
+        "Final hidden state (last) or mean/max over time [default: max]."))
+    class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
+                                       help="Weight the loss by inverse label frequency (auto) [default: none].")
+
+    batch_size: int | None = option(min=1, max=1_000_000, fixed=True,
+                                    help="Batch size [default: from the corpus and the machine].")
+    bptt: int | None = option(min=1, max=100_000, tasks=(LM,), fixed=True,
+                              help="Steps of truncated backpropagation through time [default: from the corpus].")
+    lr: float | None = option(min=0.0, help="Peak learning rate (AdamW, cosine decay) [default: by model].")
+    weight_decay: float = option(0.01, min=0.0, help="AdamW weight decay on weight matrices.")
+    clip: float = option(1.0, min=0.0, help="Gradient-norm clipping threshold; 0 turns it off.")
+    epochs: int | None = option(min=1, help=(
+        "Passes over the data [default: 2 for word and subword language models, which overfit beyond; "
+        "characters: as --time-budget allows; classifiers: 10]."))
+    max_steps: int | None = option(min=1, help="Stop after this many steps.")
+    time_budget: float | None = option(min=0.001, help=(
+        "Seconds for the whole command: train, evaluate and save within it."))
+    eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")
+    save_every: str | None = option(help=(
+        "Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s]."))
+    seed: int = option(0, help="Random seed.")
+    on_nan: str = option("stop", choices=("stop", "skip"), help=(
+        "On a non-finite loss: stop (keeping the last good checkpoint) or skip the batch."))
+
+    device: str = option("auto", choices=("auto", "cpu", "cuda", "mps"), panel=MACHINE, help="Where to train.")
+    precision: str = option("auto", choices=("auto", "fp32", "bf16"), panel=MACHINE,
+                            help="bf16 autocast where the hardware is fast at it.")
+    threads: int | None = option(min=1, max=4096, panel=MACHINE, help="CPU threads.")
+
+    given: frozenset[str] = field(default=frozenset(), compare=False)
+
+    @classmethod
+    def of(cls, **values: Any) -> "TrainArgs":
+        """Arguments from keyword values: every name passed counts as given by the user."""
+        unknown = sorted(set(values) - set(option_names(cls)))
+        if unknown:
+            raise ConfigError(f"unknown train option {unknown[0]!r}")
+        return cls(**values, given=frozenset(values))
+
+    def with_values(self, given: bool = True, **values: Any) -> "TrainArgs":
+        """A copy with ``values`` replaced; they join the given set when ``given``."""
+        names = self.given | frozenset(values) if given else self.given
+        return dataclasses.replace(self, **values, given=names)
+
+    def recorded(self) -> dict[str, Any]:
+        """The options saved with a run, by name."""
+        return {f.name: getattr(self, f.name) for f in options(type(self)) if f.metadata["opt"].record}
+
+
+def options(cls: type = TrainArgs) -> Iterator[dataclasses.Field]:  # type: ignore[type-arg]
+    """The option fields of an arguments class, in declaration order."""
+    return (f for f in dataclasses.fields(cls) if "opt" in f.metadata)
+
+
+def option_names(cls: type = TrainArgs) -> list[str]:
+    return [f.name for f in options(cls)]
+
+
+def flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def check_bounds(args: TrainArgs) -> None:
+    """Choices and bounds of every given option (the command line checks them too; the API relies on this)."""
+    for f in options(type(args)):
+        opt, value = f.metadata["opt"], getattr(args, f.name)
+        if value is None or f.name not in args.given:
+            continue
+        if opt.choices and value not in opt.choices:
+            raise ConfigError(f"{flag(f.name)} must be one of {', '.join(opt.choices)}, not {value!r}")
+        if opt.min is not None and value < opt.min or opt.max is not None and value > opt.max:
+            raise ConfigError(f"{flag(f.name)} {value} is out of range [{opt.min}, {opt.max}]")
+
+
+def refuse_inapplicable(args: TrainArgs, task: str, level: str | None, building: bool = True) -> None:
+    """Refuse a given option that does nothing for this task or vocabulary level.
+
+    ``level`` is the level of the vocabulary this run builds, None when it builds none (``--vocab``);
+    on ``--resume`` (``building=False``) only the task is checked: the tokenizer options are fixed.
+    """
+    what = {LM: "language models", CLASSIFY: "classifiers"}
+    one = {LM: "a language model", CLASSIFY: "a classifier"}
+    for f in options(type(args)):
+        opt = f.metadata["opt"]
+        if f.name not in args.given:
+            continue
+        if opt.tasks and task not in opt.tasks:
+            raise ConfigError(f"{flag(f.name)} applies to {what[opt.tasks[0]]} only; this run trains {one[task]}")
+        if not opt.levels or not building:
+            continue
+        if level is None:
+            raise ConfigError(f"{flag(f.name)} shapes the vocabulary that --vocab gives already")
+        if level not in opt.levels:
+            raise ConfigError(f"{flag(f.name)} applies to {' and '.join(opt.levels)} vocabularies; this run "
+                              f"builds a {level} one (--level to choose)")
+
+
+def resumed(saved: TrainArgs, now: TrainArgs) -> TrainArgs:
+    """The saved run's arguments with what the user gave now applied.
+
+    A ``fixed`` option given with another value than the run has is refused: it shapes the model or
+    its data. The corpus may be given again (the same files or others for the remaining steps).
+    """
+    changes: dict[str, Any] = {}
+    for f in options(type(now)):
+        opt = f.metadata["opt"]
+        if f.name not in now.given:
+            continue
+        value = getattr(now, f.name)
+        if not opt.record:
+            changes[f.name] = value
+        elif value != getattr(saved, f.name):
+            if opt.fixed:
+                raise ConfigError(f"--resume cannot change {flag(f.name)} (the run has {getattr(saved, f.name)!r})")
+            changes[f.name] = value
+    return saved.with_values(**changes)
+
+
+def from_record(cls: type, values: dict[str, Any], given: list[str]) -> TrainArgs:
+    """Arguments saved in a run's config.json (unknown names, from another version, are dropped)."""
+    known = set(option_names(cls))
+    kept = {k: v for k, v in values.items() if k in known}
+    return cls(**kept, given=frozenset(g for g in given if g in known))  # type: ignore[no-any-return]

@@ -1,0 +1,77 @@
+"""evaluate: held-out figures of a trained run, language model or classifier."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Optional
+
+import typer
+
+from rnncli.cli.app import app
+from rnncli.cli.common import err_console, open_output, warn
+from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Errors,
+                                Weights)
+
+
+@app.command()
+def evaluate(
+    run: Annotated[str, RUN_OPT],
+    data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+    weights: Annotated[Weights, WEIGHTS_OPT] = "best",
+    device: Annotated[Device, typer.Option(help="Where to run.")] = "auto",
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
+    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
+    errors: Annotated[Errors, ERRORS_OPT] = "strict",
+    text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
+) -> None:
+    """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
+    from rnncli.api import load
+
+    trained = load(run, weights, device, threads)
+    report = trained.evaluate(data, encoding, errors, text_column, label_column, warn)
+    source = report.pop("source", data)
+    if as_json:
+        with open_output(None) as out:
+            out.write(json.dumps(report) + "\n")
+    elif trained.task == "lm":
+        print_lm_report(report, f"{run} on {data}")
+    else:
+        print_classifier_report(report, source)
+
+
+def print_lm_report(report: dict[str, Any], title: str) -> None:
+    from rich.table import Table
+
+    table = Table(title=title, title_justify="left", box=None)
+    for key in ("metric", "value"):
+        table.add_column(key)
+    table.add_row("loss (nats/token)", f"{report['loss']:.4f}")
+    table.add_row("perplexity", f"{report['ppl']:.2f}")
+    table.add_row("bits per character", f"{report['bpc']:.4f}")
+    table.add_row("tokens", f"{report['tokens']:,}")
+    table.add_row("characters", f"{report['chars']:,}")
+    err_console().print(table)
+
+
+def print_classifier_report(report: dict[str, Any], source: str) -> None:
+    from rich.table import Table
+
+    console = err_console()
+    console.print(f"{source}: {report['examples']:,} examples, accuracy {report['accuracy']:.4f}, "
+                  f"macro-F1 {report['macro_f1']:.4f}")
+    table = Table(box=None)
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, row in report["per_label"].items():
+        table.add_row(label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+                      f"{row['support']:,}")
+    console.print(table)
+    matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left", box=None)
+    matrix.add_column("")
+    for label in report["labels"]:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(report["labels"], report["confusion"]):
+        matrix.add_row(label, *(f"{v:,}" for v in row))
+    console.print(matrix)

@@ -1,0 +1,420 @@
+"""Executing a training run: the run directory, the data, the plan, the model and the loop.
+
+:func:`train` is what ``rnncli train`` and ``rnncli.train()`` call. It guards and locks the run
+directory, reads and tokenizes the data, asks :func:`rnncli.plan.plan_run` for every choice, builds
+the model and a :class:`~rnncli.training.Trainer` with a checkpointer, and runs it. Only rank 0 of
+a distributed run writes files and reports; the others follow it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator, Protocol, Sequence
+
+import torch
+
+from rnncli.args import LM, TrainArgs, check_bounds, refuse_inapplicable, resumed
+from rnncli.callbacks import Checkpointer
+from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model
+from rnncli.data import TokenText, encode_corpus, split_tail
+from rnncli.device import resolve_device, resolve_precision, set_threads
+from rnncli.distributed import current, init_from_environment, shutdown
+from rnncli.errors import ConfigError, InputError
+from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, infer_task, lm_holdout, plan_run,
+                         plan_tokenizer, summary)
+from rnncli.text.build import VocabOptions, VocabReport, build_from_texts, build_vocabulary
+from rnncli.text.labelled import Example, looks_labelled, read_labelled
+from rnncli.text.reader import STDIN, check_inputs
+from rnncli.text.vocab import Vocab, load_vocab
+from rnncli.training import Callback, EvalCadence, Task, Trainer
+
+Report = Callable[[str], None]
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What a finished run reports: its directory, plan, last evaluation and the best one."""
+
+    path: str
+    plan: RunPlan
+    final: dict[str, Any]
+    best: dict[str, Any] | None
+
+
+def train(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callback] = (),
+          started: float | None = None) -> TrainResult:
+    """Train as ``rnncli train`` does: guard the run directory, hold its lock, run, report.
+
+    A new run directory is removed again if the run fails before its first checkpoint. A first
+    SIGINT or SIGTERM finishes the step, saves and raises :class:`StopRequested`.
+    """
+    started = started or time.time()
+    check_bounds(args)
+    if not args.output:
+        raise ConfigError("missing option --output / -o (the run directory)")
+    dist = init_from_environment("cuda" if args.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
+    clean = False
+    try:
+        if not dist.is_main:  # rank 0 checks, locks and reports; the others follow it
+            result = _train_here(args, _silent, (), started)
+        else:
+            result = _train_guarded(args, report, callbacks, started)
+        clean = True
+        return result
+    finally:
+        shutdown(clean)
+
+
+def _train_guarded(args: TrainArgs, report: Report, callbacks: Sequence[Callback], started: float) -> TrainResult:
+    run = RunDir(args.output)
+    if not args.resume and run.file(CONFIG).exists() and not args.force:
+        raise ConfigError(f"{args.output} already holds a run: --resume to continue it, --force to replace it")
+    created = not run.path.exists()
+    run.create()
+    try:
+        with run.lock():
+            return _train_here(args, report, callbacks, started)
+    except BaseException:
+        if created and not run.file(LAST).exists():
+            shutil.rmtree(run.path, ignore_errors=True)
+        raise
+
+
+def _train_here(args: TrainArgs, report: Report, callbacks: Sequence[Callback], started: float) -> TrainResult:
+    prepared = prepare(args, report, callbacks, started)
+    report(prepared.summary())
+    trainer = prepared.trainer
+    with graceful_stop(trainer, report):
+        final = trainer.run()
+    return TrainResult(str(prepared.run.path), prepared.plan, final, trainer.best_record())
+
+
+@contextlib.contextmanager
+def graceful_stop(trainer: Trainer, report: Report) -> Iterator[None]:
+    """First SIGINT/SIGTERM: finish the step, save, stop. A second SIGINT stops at once (files are
+    written atomically, so nothing is left half-written)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: Any) -> None:
+        if trainer.stop_signal is not None and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        trainer.stop_signal = signum
+        report("stopping after this step and saving (Ctrl-C again to stop at once) ...")
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for sig, old in previous.items():
+            signal.signal(sig, old)
+
+
+# ----- set-up -----------------------------------------------------------------------------------
+
+@dataclass
+class Prepared:
+    """A run ready to start: its plan, the facts it was made from, and the trainer."""
+
+    plan: RunPlan
+    facts: CorpusFacts
+    trainer: Trainer
+    run: RunDir
+
+    def summary(self) -> str:
+        return summary(self.plan, self.facts, sum(p.numel() for p in self.trainer.module.parameters()))
+
+
+class TaskData(Protocol):
+    """The data of one task, read and tokenized: what the planner needs, then the loop's task."""
+
+    vocab: Vocab
+    facts: CorpusFacts
+    labels: list[str]
+
+    def task(self, plan: RunPlan, device: torch.device) -> Task: ...
+
+
+def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callback] = (),
+            started: float | None = None) -> Prepared:
+    """Everything a run needs before the loop starts (without the directory guard and lock)."""
+    started = started or time.time()
+    run = RunDir(args.output)
+    saved = _saved(run, args)
+    if saved is not None:
+        refuse_inapplicable(args, saved.task, None, building=False)
+        args = resumed(saved.plan.args, args)
+    task = saved.task if saved else _task(args, report)
+    if not args.corpus:
+        raise ConfigError("no corpus given" if task == LM else "no training data given")
+    corpus = check_inputs(args.corpus)
+    machine, device = _machine(args)
+    tokenizer = saved.plan.tokenizer if saved else plan_tokenizer(args, task, _bytes(corpus))
+    data = (_lm_data if task == LM else _classifier_data)(args, corpus, tokenizer, run, saved, report)
+    plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None)
+    for note in plan.notes:
+        report(note)
+    trainer = _trainer(plan, data, run, device, callbacks, started, resume=saved is not None)
+    if current().is_main:
+        run.save_config(RunConfig(plan, data.labels))
+    return Prepared(plan, data.facts, trainer, run)
+
+
+def _saved(run: RunDir, args: TrainArgs) -> RunConfig | None:
+    if not args.resume:
+        return None
+    run.require(CONFIG, VOCAB, LAST)
+    saved = run.load_config(type(args))
+    if saved.task == "classify":
+        saved.labels = run.load_labels(saved.model.num_labels)
+    return saved
+
+
+def _task(args: TrainArgs, report: Report) -> str:
+    labelled = bool(args.corpus) and args.task is None and args.model != "bow" and \
+        all(looks_labelled(p) for p in args.corpus)
+    task, why = infer_task(args, labelled)
+    if why:
+        report(why)
+    return task
+
+
+def _bytes(paths: list[str]) -> int:
+    return sum(os.path.getsize(p) for p in paths if p != STDIN)
+
+
+def _machine(args: TrainArgs) -> tuple[Machine, torch.device]:
+    """Threads, device (each process of a distributed run on GPUs takes its own) and precision."""
+    set_threads(args.threads)
+    dist = current()
+    device = resolve_device(args.device)
+    if dist.enabled and device.type == "cuda":
+        device = torch.device("cuda", dist.local_rank)
+        torch.cuda.set_device(device)
+    precision = resolve_precision(args.precision, device)
+    return Machine(str(device), precision, torch.get_num_threads(), dist.world), device
+
+
+def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,
+                 build: Callable[[VocabOptions], VocabReport], report: Report) -> Vocab:
+    """The run's vocabulary: the saved one on --resume, else --vocab's or one built, saved into the
+    run directory by rank 0 (the other ranks of a distributed run read it from there)."""
+    dist = current()
+    if resumed_size is not None:
+        return run.load_vocab(resumed_size)
+    if not dist.is_main:
+        dist.barrier()
+        return run.load_vocab()
+    if plan.source == "file" and plan.path is not None:
+        vocab = load_vocab(plan.path)
+    else:
+        assert plan.build is not None
+        built = build(plan.build)
+        for message in built.warnings:
+            report(f"warning: {message}")
+        vocab = built.vocab
+        report(f"built a {vocab.describe()} from the corpus")
+    run.create()
+    vocab.save(run.file(VOCAB))
+    dist.barrier()
+    return vocab
+
+
+def _trainer(plan: RunPlan, data: TaskData, run: RunDir, device: torch.device, callbacks: Sequence[Callback],
+             started: float, resume: bool) -> Trainer:
+    """The model and the loop; on --resume, the saved state and what is left of the time budget."""
+    torch.manual_seed(plan.loop.seed)
+    model = wrap(build_model(plan.model).to(device), device, unused=bool(plan.model.cutoffs))
+    checkpointer = Checkpointer(run, plan.loop.save_every, plan.loop.save_every_steps)
+    deadline = None if plan.loop.time_budget is None else started + plan.loop.time_budget
+    trainer = Trainer(model, data.task(plan, device), plan.loop, device, [checkpointer, *callbacks], EvalCadence(),
+                      deadline)
+    if resume:
+        checkpointer.restore(trainer)
+        if deadline is not None:
+            trainer.deadline = deadline - trainer.counters.train_seconds
+    return trainer
+
+
+def wrap(model: torch.nn.Module, device: torch.device, unused: bool = False) -> torch.nn.Module:
+    """DistributedDataParallel in a torchrun process group; the model itself otherwise."""
+    dist = current()
+    if not dist.enabled:
+        return model
+    from torch.nn.parallel import DistributedDataParallel
+
+    ids = [device.index if device.index is not None else dist.local_rank] if device.type == "cuda" else None
+    return DistributedDataParallel(model, device_ids=ids, find_unused_parameters=unused)
+
+
+# ----- language models --------------------------------------------------------------------------
+
+@dataclass
+class LMData:
+    vocab: Vocab
+    train: TokenText
+    valid: TokenText
+    facts: CorpusFacts
+    labels: list[str] = field(default_factory=list)
+
+    def task(self, plan: RunPlan, device: torch.device) -> Task:
+        from rnncli.tasks.language import LanguageModelTask
+
+        return LanguageModelTask(self.train, self.valid, plan.data.batch_size, plan.data.bptt, device,
+                                 plan.machine.precision)
+
+
+def _lm_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPlan, run: RunDir, saved: RunConfig | None,
+             report: Report) -> LMData:
+    """The corpus tokenized once into the token cache (memory-mapped, so memory stays flat), and
+    the validation text: --valid, else the held-out tail of the corpus."""
+    from rnncli.tokencache import cached_corpus
+
+    if STDIN in corpus:  # the vocabulary, the token cache's key and its ids each read the corpus
+        raise ConfigError("training reads its corpus more than once: give a file, not stdin")
+    if args.valid is not None:
+        check_inputs([args.valid])
+    vocab = obtain_vocab(tokenizer, run, saved.model.vocab_size if saved else None,
+                         lambda options: build_vocabulary(corpus, options), report)
+    dist = current()
+    if not dist.is_main:
+        dist.barrier()  # rank 0 tokenises; the others map its cache entry
+    text = cached_corpus(corpus, vocab, args.encoding, args.errors, _tokenizing_progress(report))
+    if dist.is_main:
+        dist.barrier()
+    if len(text) < 2 or text.chars == 0:
+        raise InputError("empty corpus: no text to train on")
+    if args.valid is not None:
+        valid = encode_corpus([args.valid], vocab, args.encoding, args.errors)
+        if len(valid) < 2:
+            raise InputError(f"{args.valid}: validation text is empty")
+        train = text
+    else:
+        train, valid = split_tail(text, lm_holdout(len(text)), vocab)
+        report(f"no --valid: holding out the last {len(valid):,} tokens for validation")
+    return LMData(vocab, train, valid, CorpusFacts(len(train), len(valid), len(vocab), vocab.level))
+
+
+def _tokenizing_progress(report: Report) -> Callable[[int, int], None]:
+    """Report tokenisation of a large corpus every 10% (small ones finish before it matters)."""
+    began, shown = time.time(), [0.1]
+
+    def progress(done: int, total: int) -> None:
+        if total < 50_000_000 or done < shown[0] * total:
+            return
+        shown[0] += 0.1
+        rate = done / max(1e-9, time.time() - began) / 1e6
+        report(f"tokenizing the corpus: {done / total:.0%} ({rate:.1f} MB/s)")
+
+    return progress
+
+
+# ----- classifiers ------------------------------------------------------------------------------
+
+@dataclass
+class ClassifierData:
+    vocab: Vocab
+    train: list[Example]
+    valid: list[Example]
+    facts: CorpusFacts
+    labels: list[str]
+
+    def task(self, plan: RunPlan, device: torch.device) -> Task:
+        from rnncli.tasks.classification import ClassificationTask, featurize
+
+        index = {label: k for k, label in enumerate(self.labels)}
+        train_y = [index[e.label] for e in self.train]
+        weights = None
+        if plan.data.class_weights == "auto":
+            counts = torch.bincount(torch.tensor(train_y), minlength=len(self.labels)).float().clamp(min=1)
+            weights = counts.sum() / (len(self.labels) * counts)
+        valid = (featurize(self.vocab, [e.text for e in self.valid], plan.data.max_len),
+                 [index[e.label] for e in self.valid])
+        return ClassificationTask((featurize(self.vocab, [e.text for e in self.train], plan.data.max_len), train_y),
+                                  valid, self.labels, plan.data.batch_size, device, plan.machine.precision, weights,
+                                  plan.loop.seed)
+
+
+def _classifier_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPlan, run: RunDir,
+                     saved: RunConfig | None, report: Report) -> ClassifierData:
+    """Labelled examples, split into training and validation; the vocabulary is built on the
+    training texts only."""
+    examples = _read_examples(args, corpus, report)
+    labels = saved.labels if saved else sorted({e.label for e in examples})
+    if len(labels) < 2:
+        raise InputError(f"a classifier needs at least 2 labels; the data has {len(labels)} ({', '.join(labels)})")
+    unknown = sorted({e.label for e in examples} - set(labels))
+    if unknown:
+        raise InputError(f"labels not in the resumed run: {', '.join(unknown[:5])}")
+    train, valid = _validation_split(args, examples, labels, report)
+    vocab = obtain_vocab(tokenizer, run, saved.model.vocab_size if saved else None,
+                         lambda options: build_from_texts([e.text for e in train], options), report)
+    if saved is None and current().is_main:
+        run.save_labels(labels)
+    return ClassifierData(vocab, train, valid, CorpusFacts(len(train), len(valid), len(vocab), vocab.level,
+                                                           len(labels)), labels)
+
+
+def _read_examples(args: TrainArgs, paths: list[str], report: Report) -> list[Example]:
+    examples: list[Example] = []
+    skipped = 0
+    for path in paths:
+        data = read_labelled(path, text_column=args.text_column, label_column=args.label_column,
+                             encoding=args.encoding, errors=args.errors)
+        examples.extend(data.examples)
+        skipped += data.skipped_empty
+    if skipped:
+        report(f"warning: {skipped:,} lines with an empty text skipped")
+    return examples
+
+
+def _validation_split(args: TrainArgs, examples: list[Example], labels: list[str],
+                      report: Report) -> tuple[list[Example], list[Example]]:
+    """--valid (examples of labels the run does not know are dropped), else a stratified tenth."""
+    from rnncli.plan import CLASSIFIER_HOLDOUT
+
+    known = set(labels)
+    if args.valid is not None:
+        data = read_labelled(args.valid, text_column=args.text_column, label_column=args.label_column,
+                             encoding=args.encoding, errors=args.errors)
+        extra = sorted({e.label for e in data.examples} - known)
+        if extra:
+            report(f"warning: labels only in {args.valid}: {', '.join(extra[:5])} (ignored for validation)")
+        train, valid = examples, [e for e in data.examples if e.label in known]
+    else:
+        index = {label: k for k, label in enumerate(labels)}
+        train_idx, held_idx = stratified_split([index[e.label] for e in examples], CLASSIFIER_HOLDOUT, args.seed)
+        train, valid = [examples[i] for i in train_idx], [examples[i] for i in held_idx]
+        report(f"no --valid: holding out a stratified {len(valid):,} of {len(examples):,} examples")
+    if not valid:
+        raise InputError("no validation examples: give --valid or more data")
+    return train, valid
+
+
+def stratified_split(labels: list[int], share: float, seed: int) -> tuple[list[int], list[int]]:
+    """Indices (train, held-out): ``share`` of each label held out, at least one where a label has two."""
+    import random
+
+    rng = random.Random(seed)
+    by_label: dict[int, list[int]] = {}
+    for i, label in enumerate(labels):
+        by_label.setdefault(label, []).append(i)
+    train, held = [], []
+    for label in sorted(by_label):
+        index = by_label[label]
+        rng.shuffle(index)
+        k = min(max(round(len(index) * share), 1), len(index) - 1) if len(index) >= 2 else 0
+        held.extend(index[:k])
+        train.extend(index[k:])
+    return sorted(train), sorted(held)

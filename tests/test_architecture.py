@@ -1,0 +1,85 @@
+"""The shape of the house, checked: imports point one way, the run set-up stays small and typed."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parents[1] / "rnncli"
+SETUP_PATH = ["args.py", "plan.py", "execute.py", "callbacks.py", "api.py", "cli/train.py", "cli/declare.py"]
+
+
+def _module(path: Path) -> str:
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _imports(path: Path) -> set[str]:
+    """Every rnncli module a file imports, at module level or inside functions."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("rnncli"):
+            found.add(node.module)
+            found.update(f"{node.module}.{a.name}" for a in node.names)
+        elif isinstance(node, ast.Import):
+            found.update(a.name for a in node.names if a.name.startswith("rnncli"))
+    return found
+
+
+def _graph() -> dict[str, set[str]]:
+    """Module -> the rnncli modules it imports. The package's __init__ is a leaf: it re-exports the
+    API lazily, on first use, and the modules import only its version from it."""
+    files = {_module(p): p for p in PACKAGE.rglob("*.py")}
+    return {name: set() if name == "rnncli" else {m for m in _imports(path) if m in files and m != name}
+            for name, path in files.items()}
+
+
+def test_the_import_graph_has_no_cycle():
+    graph = _graph()
+    state: dict[str, int] = {}
+
+    def visit(node: str, trail: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                raise AssertionError("import cycle: " + " -> ".join(trail[trail.index(nxt):] + [node, nxt]))
+            if nxt not in state:
+                visit(nxt, trail + [node])
+        state[node] = 2
+
+    for name in sorted(graph):
+        if name not in state:
+            visit(name, [])
+
+
+def test_the_core_never_imports_the_cli_typer_or_rich():
+    for path in PACKAGE.rglob("*.py"):
+        if "cli" in path.relative_to(PACKAGE).parts or path.name == "__main__.py":
+            continue
+        source = path.read_text()
+        for banned in ("import typer", "from typer", "import rich", "from rich", "from rnncli.cli", "import rnncli.cli"):
+            assert banned not in source, f"{path}: {banned}"
+
+
+def test_no_function_in_the_run_setup_path_exceeds_40_lines():
+    for name in SETUP_PATH:
+        for node in ast.walk(ast.parse((PACKAGE / name).read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 40, f"{name}:{node.lineno} {node.name} has {length} lines"
+
+
+def test_no_private_imports_from_dependencies():
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] not in ("rnncli", "__future__"):
+                assert not any(part.startswith("_") for part in node.module.split(".")), f"{path}: {node.module}"
+
+
+def test_planning_imports_no_torch():
+    code = ("import sys, rnncli.plan, rnncli.args; "
+            "print(sorted(m for m in ('torch', 'typer', 'rich') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
