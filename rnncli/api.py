@@ -67,7 +67,8 @@ def train(corpus: PathLike | Sequence[PathLike] | None, output: PathLike, report
     from rnncli.execute import train as execute
 
     values = {"corpus": _paths(corpus)} if corpus else {}
-    args = TrainArgs.of(**values, output=os.fspath(output), **options)
+    values.update({k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()})
+    args = TrainArgs.of(**values, output=os.fspath(output))
     execute(args, report or (lambda message: None), callbacks)
     return load(output)
 

@@ -235,11 +235,13 @@ def _trainer(plan: RunPlan, data: TaskData, run: RunDir, device: torch.device, c
              started: float, resume: bool) -> Trainer:
     """The model and the loop; on --resume, the saved state and what is left of the time budget."""
     torch.manual_seed(plan.loop.seed)
-    model = wrap(build_model(plan.model).to(device), device, unused=bool(plan.model.cutoffs))
+    model = build_model(plan.model).to(device)
+    task = data.task(plan, device)
+    task.setup_model(model, fresh=not resume)
+    model = wrap(model, device, unused=bool(plan.model.cutoffs))
     checkpointer = Checkpointer(run, plan.loop.save_every, plan.loop.save_every_steps)
     deadline = None if plan.loop.time_budget is None else started + plan.loop.time_budget
-    trainer = Trainer(model, data.task(plan, device), plan.loop, device, [checkpointer, *callbacks], EvalCadence(),
-                      deadline)
+    trainer = Trainer(model, task, plan.loop, device, [checkpointer, *callbacks], EvalCadence(), deadline)
     if resume:
         checkpointer.restore(trainer)
         if deadline is not None:

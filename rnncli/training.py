@@ -63,6 +63,9 @@ class Task(ABC):
     def after_failed_step(self) -> None:
         """Forget whatever a non-finite step may have poisoned (a carried hidden state)."""
 
+    def setup_model(self, model: nn.Module, fresh: bool) -> None:
+        """Fit the model to the training data before the first step (``fresh``) or a resumed one."""
+
 
 @dataclass
 class Event:

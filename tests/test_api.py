@@ -16,7 +16,8 @@ TINY = {"hidden": 16, "embed": 8, "batch_size": 4, "threads": 1}
 @pytest.fixture(scope="module")
 def lm(tmp_path_factory):
     path = tmp_path_factory.mktemp("api") / "lm"
-    return rnncli.train(SAMPLE / "english.txt", path, level="char", bptt=16, max_steps=6, **TINY)
+    return rnncli.train(SAMPLE / "english.txt", path, valid=SAMPLE / "english-valid.txt", level="char", bptt=16,
+                        max_steps=6, **TINY)
 
 
 def test_train_returns_the_run_with_its_plan(lm):

@@ -55,6 +55,29 @@ class LanguageModel(nn.Module):
             if c.tie_weights:
                 self.decoder.weight = self.embedding.weight
 
+    def fit_output_to(self, counts: Tensor, fresh: bool = True) -> None:
+        """Keep the output classes that never occur in the training text out of the way.
+
+        A vocabulary holds classes a corpus never uses (byte fallback, special tokens). Under Adam
+        each of their decoder rows would still move by about the learning rate every step, in the
+        one direction that lowers their logit on average, until their large rows dominate the
+        logits of unusual hidden states: the model learns less per step. Their rows start at zero
+        with a low fixed bias (the probability of half an occurrence) and their gradients are
+        masked, so they never move; a fresh model's other biases start at the log-frequency of
+        their token. The full softmax only: the adaptive softmax has no bias to hold them down.
+        """
+        if self.decoder is None:
+            return
+        seen = counts > 0
+        if fresh:
+            total = float(counts.sum()) + 0.5 * int((~seen).sum())
+            with torch.no_grad():
+                self.decoder.bias.copy_(torch.log(torch.where(seen, counts.double(), 0.5) / total).float())
+                self.decoder.weight[~seen] = 0.0
+        keep = seen.to(self.decoder.weight.dtype)
+        self.decoder.weight.register_hook(lambda grad: grad * keep[:, None].to(grad.device))
+        self.decoder.bias.register_hook(lambda grad: grad * keep.to(grad.device))
+
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Features of shape (time, batch, d) for the decoder, and the final state."""
         x = self.drop(self.embedding(tokens))

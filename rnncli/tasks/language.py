@@ -78,6 +78,7 @@ class LanguageModelTask(Task):
         share = batch_size // dist.world
         self.columns = slice(dist.rank * share, (dist.rank + 1) * share)  # this rank's batch columns
         self.windows = LMWindows(train.ids, batch_size, bptt, self.columns)
+        self.train_ids = train.ids
         self.valid = valid
         self.device = device
         self.precision = precision
@@ -85,6 +86,12 @@ class LanguageModelTask(Task):
 
     def steps_per_epoch(self) -> int:
         return len(self.windows)
+
+    def setup_model(self, model: nn.Module, fresh: bool) -> None:
+        """Output classes the training text never uses are held out of the way (see fit_output_to)."""
+        vocab_size = _lm(model).config.vocab_size
+        counts = np.bincount(np.asarray(self.train_ids), minlength=vocab_size)[:vocab_size]
+        _lm(model).fit_output_to(torch.from_numpy(counts.astype(np.int64)), fresh)
 
     def start_epoch(self, epoch: int) -> None:
         self.state = None

@@ -1,0 +1,67 @@
+"""rnncli learns at least as much per step as the plain script a user would write instead.
+
+The plain loop below is shared/peers/char_lstm.py counted in steps: one nn.LSTM, AdamW with
+cosine decay, clipping at 1.0, contiguous batches with the state carried, and an output layer
+over only the characters of the corpus. rnncli's vocabulary also holds 260 classes the corpus
+never uses (byte fallback, special tokens); its model keeps them out of the way and starts each
+output bias at its token's log-frequency, so with the same shapes and steps it must do as well.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import rnncli
+from tests.conftest import SAMPLE
+
+SHAPES = {"embed": 16, "hidden": 64, "batch_size": 16, "bptt": 50, "lr": 4e-3}
+STEPS = 150
+
+
+def columns(ids: torch.Tensor, batch: int) -> tuple[torch.Tensor, torch.Tensor]:
+    n = (len(ids) - 1) // batch
+    return ids[: n * batch].view(batch, n), ids[1 : n * batch + 1].view(batch, n)
+
+
+def plain_loop(train: str, valid: str, steps: int, seed: int = 0) -> float:
+    torch.manual_seed(seed)
+    chars = sorted(set(train) | set(valid))
+    index = {c: i for i, c in enumerate(chars)}
+    encode = lambda s: torch.tensor([index[c] for c in s])  # noqa: E731
+    size, s = len(chars), SHAPES
+    embedding, lstm, out = nn.Embedding(size, s["embed"]), nn.LSTM(s["embed"], s["hidden"]), nn.Linear(s["hidden"], size)
+    params = [*embedding.parameters(), *lstm.parameters(), *out.parameters()]
+    optimizer = torch.optim.AdamW(params, lr=s["lr"], weight_decay=0.01)
+    x, y = columns(encode(train), s["batch_size"])
+    state, position = None, 0
+    for step in range(steps):
+        for group in optimizer.param_groups:
+            group["lr"] = s["lr"] * 0.5 * (1 + math.cos(math.pi * step / steps))
+        if position + s["bptt"] >= x.shape[1]:
+            position, state = 0, None
+        window = slice(position, position + s["bptt"])
+        position += s["bptt"]
+        features, state = lstm(embedding(x[:, window].t()), state)
+        state = tuple(t.detach() for t in state)
+        loss = F.cross_entropy(out(features).reshape(-1, size), y[:, window].t().reshape(-1))
+        optimizer.zero_grad()
+        loss.backward()
+        nn.utils.clip_grad_norm_(params, 1.0)
+        optimizer.step()
+    vx, vy = columns(encode(valid), 8)
+    with torch.no_grad():
+        features, _ = lstm(embedding(vx.t()))
+        return float(F.cross_entropy(out(features).reshape(-1, size), vy.t().reshape(-1)))
+
+
+def test_same_shapes_same_steps_rnncli_learns_at_least_as_much(tmp_path):
+    train, valid = SAMPLE / "english.txt", SAMPLE / "english-valid.txt"
+    plain = plain_loop(train.read_text(encoding="utf-8"), valid.read_text(encoding="utf-8"), STEPS)
+    run = rnncli.train(train, tmp_path / "run", valid=valid, level="char", max_steps=STEPS, dropout=0.0,
+                       precision="fp32", eval_every=10 ** 6, threads=2, **SHAPES)
+    ours = run.metrics[-1]["val_loss"]
+    assert ours <= plain + 0.01, (ours, plain)
