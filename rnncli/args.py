@@ -124,6 +124,9 @@ class TrainArgs:
         "Passes over the data [default: 2 for word and subword language models, which overfit beyond; "
         "characters: as --time-budget allows; classifiers: 10]."))
     max_steps: int | None = option(min=1, help="Stop after this many steps.")
+    patience: int | None = option(min=1, help=(
+        "Stop after N evaluations in a row without a better validation score; each of them also halves "
+        "the learning rate [default: 3 for word and subword language models, else none]."))
     time_budget: float | None = option(min=0.001, help=(
         "Seconds for the whole command: train, evaluate and save within it."))
     eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")

@@ -9,6 +9,7 @@ a distributed run writes files and reports; the others follow it.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import shutil
 import signal
@@ -26,8 +27,9 @@ from rnncli.data import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current, init_from_environment, shutdown
 from rnncli.errors import ConfigError, InputError
-from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, infer_task, lm_holdout, plan_run,
-                         plan_tokenizer, summary)
+from rnncli.models.config import ModelConfig
+from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, budget_candidates, infer_task, lm_holdout,
+                         lm_shapes, plan_run, plan_tokenizer, summary)
 from rnncli.text.build import VocabOptions, VocabReport, build_from_texts, build_vocabulary
 from rnncli.text.labelled import Example, looks_labelled, read_labelled
 from rnncli.text.reader import STDIN, check_inputs
@@ -162,6 +164,8 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     machine, device = _machine(args)
     tokenizer = saved.plan.tokenizer if saved else plan_tokenizer(args, task, _bytes(corpus))
     data = (_lm_data if task == LM else _classifier_data)(args, corpus, tokenizer, run, saved, report)
+    if saved is None:
+        machine = _measure(machine, device, args, task, data)
     plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None)
     for note in plan.notes:
         report(note)
@@ -204,6 +208,23 @@ def _machine(args: TrainArgs) -> tuple[Machine, torch.device]:
         torch.cuda.set_device(device)
     precision = resolve_precision(args.precision, device)
     return Machine(str(device), precision, torch.get_num_threads(), dist.world), device
+
+
+def _measure(machine: Machine, device: torch.device, args: TrainArgs, task: str, data: TaskData) -> Machine:
+    """Training speed of the sizes the planner may choose between for this budget (see fit_to_budget)."""
+    from rnncli.calibrate import training_rate
+
+    sizes = budget_candidates(args, task, data.facts, machine.threads)
+    if not sizes:
+        return machine
+    shapes = lm_shapes(data.facts.train_items, data.facts.level, machine.threads)
+    rates = []
+    for hidden in sorted(sizes):  # the smallest first: it also warms the process's kernels up
+        config = ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=data.facts.vocab_size, embed=shapes.embed,
+                             hidden=hidden)
+        batch, bptt = args.batch_size or shapes.batch_size, args.bptt or shapes.bptt
+        rates.append((hidden, round(training_rate(config, batch, bptt, device, machine.precision), 1)))
+    return dataclasses.replace(machine, rates=tuple(rates))
 
 
 def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,

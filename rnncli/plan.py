@@ -20,8 +20,9 @@ from rnncli.models.config import ModelConfig, auto_cutoffs
 from rnncli.text.build import VocabOptions
 
 CHAR_LEVEL_MAX_BYTES = 4_000_000
-WORD_EPOCHS = 2
-WORD_MIN_STEPS = 1000
+WORD_PATIENCE = 3
+TOKENS_PER_PARAMETER = 2.0  # what a time budget should let a character model see, at least
+TRAIN_SHARE = 0.9  # of a time budget, what training gets (the rest: set-up, evaluations, saves)
 UNBOUNDED_TOKENS = 3_000_000
 CLASSIFIER_EPOCHS = 10
 CLASSIFIER_HOLDOUT = 0.1
@@ -40,6 +41,9 @@ class TrainOptions:
     warmup: float = 0.0  # share of the run spent warming the learning rate up
     final_lr: float = 0.02  # share of --lr left at the end of the cosine decay
     clip: float = 1.0  # max gradient norm; 0 turns clipping off
+    patience: int | None = None  # evaluations without improvement before stopping; None: never
+    plateau_factor: float = 0.5  # the learning rate is multiplied by it at each evaluation without improvement
+    min_delta: float = 1e-3  # a smaller gain of the validation score (nats, or F1) counts as no improvement
     eval_every: int | None = None  # steps; default: about ten evaluations per run
     save_every: float = 300.0  # seconds between checkpoints (also saved at each evaluation)
     save_every_steps: int | None = None
@@ -55,6 +59,7 @@ class TrainOptions:
                  (self.clip >= 0, "--clip must be 0 (off) or positive"),
                  (self.on_nan in ("stop", "skip"), "--on-nan must be stop or skip"),
                  (self.eval_every is None or self.eval_every >= 1, "--eval-every must be at least 1"),
+                 (self.patience is None or self.patience >= 1, "--patience must be at least 1"),
                  (0 <= self.warmup < 1, "warm-up share must be in [0, 1)")]
         for holds, message in rules:
             if not holds:
@@ -73,6 +78,7 @@ class Machine:
     precision: str = "fp32"
     threads: int = 1
     world: int = 1  # processes of a distributed run
+    rates: tuple[tuple[int, float], ...] = ()  # (hidden size, training tokens/s) measured here
 
 
 @dataclass(frozen=True)
@@ -131,10 +137,15 @@ class RunPlan:
             tokenizer = TokenizerPlan(data["tokenizer"]["source"], data["tokenizer"]["path"],
                                       VocabOptions(**build) if build else None)
             return cls(model.task, from_record(args_class, data["args"], data["given"]), tokenizer, model,
-                       DataPlan(**data["data"]), TrainOptions(**data["loop"]), Machine(**data["machine"]),
+                       DataPlan(**data["data"]), TrainOptions(**data["loop"]), _machine(data["machine"]),
                        tuple(data.get("notes", ())))
         except (KeyError, TypeError) as exc:
             raise FormatError(f"invalid training plan ({exc})") from None
+
+
+def _machine(data: dict[str, Any]) -> Machine:
+    rates = tuple((int(h), float(r)) for h, r in data.get("rates", ()))
+    return Machine(**{**data, "rates": rates})
 
 
 # ----- the task and the tokenizer ---------------------------------------------------------------
@@ -214,6 +225,44 @@ def lm_shapes(tokens: int, level: str, threads: int) -> Shapes:
     return Shapes(embed=embed, hidden=hidden, dropout=dropout, batch_size=batch, bptt=bptt, lr=lr)
 
 
+def budget_candidates(args: TrainArgs, task: str, facts: CorpusFacts, threads: int) -> tuple[int, ...]:
+    """Hidden sizes worth timing on this machine before a character model with a --time-budget and
+    no --hidden: the corpus's own size and two narrower ones."""
+    if task != LM or facts.level != "char" or args.time_budget is None or args.hidden is not None:
+        return ()
+    top = lm_shapes(facts.train_items, facts.level, threads).hidden
+    return tuple(sorted({top, top * 3 // 4, top // 2}, reverse=True))
+
+
+def lm_parameters(kind: str, vocab: int, embed: int, hidden: int, layers: int = 1) -> int:
+    """Parameters of a full-softmax language model: embedding, recurrent layers, decoder."""
+    gates = {"rnn": 1, "gru": 3, "lstm": 4}[kind]
+    recurrent = sum(gates * hidden * ((embed if k == 0 else hidden) + hidden + 2) for k in range(layers))
+    return vocab * embed + recurrent + (hidden + 1) * vocab
+
+
+def fit_to_budget(shapes: Shapes, kind: str, facts: CorpusFacts, machine: Machine,
+                  budget: float) -> tuple[Shapes, str | None]:
+    """The widest measured size that the budget lets see 2 tokens per parameter.
+
+    A slow machine that cannot train the corpus's default size long enough is better served by a
+    narrower model that sees more tokens (and takes a higher learning rate, as narrower models
+    do); a fast one keeps the default. See docs/defaults.md for the validation figures.
+    """
+    rates = dict(machine.rates)
+    if not rates:
+        return shapes, None
+    seen = {h: rate * budget * TRAIN_SHARE / lm_parameters(kind, facts.vocab_size, shapes.embed, h)
+            for h, rate in rates.items()}
+    chosen = next((h for h in sorted(seen, reverse=True) if seen[h] >= TOKENS_PER_PARAMETER), min(seen))
+    if chosen >= shapes.hidden:
+        return shapes, None
+    note = (f"hidden {chosen}: at {rates[chosen]:,.0f} tokens/s here, the budget shows it {seen[chosen]:.1f} "
+            f"tokens per parameter (hidden {shapes.hidden} would see {seen.get(shapes.hidden, 0):.1f})")
+    lr = shapes.lr * math.sqrt(shapes.hidden / chosen)
+    return dataclasses.replace(shapes, hidden=chosen, lr=round(lr, 6)), note
+
+
 def classifier_shapes(examples: int, kind: str) -> Shapes:
     """Shapes for a classifier of ``examples`` texts on a CPU; bag of words trains at a higher rate."""
     bow = kind == "bow"
@@ -222,18 +271,16 @@ def classifier_shapes(examples: int, kind: str) -> Shapes:
                   bidirectional=not bow, pool="max", max_len=400, buckets=1 << 17 if bow else 0)
 
 
-def planned_epochs(tokens: int, level: str, batch: int, bptt: int) -> int | None:
-    """How many passes a word or subword model makes when no --epochs or --max-steps is given.
+def unbounded_epochs(tokens: int) -> int:
+    """Without --epochs, --max-steps or --time-budget, about 3M tokens: at least one pass, at most 30."""
+    return max(1, min(30, math.ceil(UNBOUNDED_TOKENS / max(1, tokens))))
 
-    Such models memorise a corpus of moderate size within a few passes, so they stop after two, or
-    after 1,000 updates where two passes are fewer (small corpora); a --time-budget may end them
-    sooner. Characters are far from memorised in any budget here: None leaves their plan to the
-    caller.
-    """
-    if level == "char":
-        return None
-    steps_per_epoch = max(1, tokens // (batch * bptt))
-    return max(WORD_EPOCHS, math.ceil(WORD_MIN_STEPS / steps_per_epoch))
+
+def default_patience(task: str, level: str) -> int | None:
+    """Word and subword language models memorise a corpus of moderate size within a few passes, so
+    validation decides when they stop; characters are far from memorised in any budget here, and
+    classifiers keep their best checkpoint by validation, so they run their plan."""
+    return WORD_PATIENCE if task == LM and level != "char" else None
 
 
 def lm_holdout(tokens: int) -> float:
@@ -249,7 +296,7 @@ def plan_run(args: TrainArgs, task: str, tokenizer: TokenizerPlan, facts: Corpus
     run's, and only the loop takes what the user gave now."""
     if saved is not None:
         epochs = args.epochs if args.epochs is not None else saved.loop.epochs
-        loop = _loop(args, saved.loop.lr, epochs, machine)
+        loop = _loop(args, saved.loop.lr, epochs, machine, saved.loop.patience)
         return dataclasses.replace(saved, args=args, loop=loop, machine=machine)
     if task == LM:
         return _plan_lm(args, tokenizer, facts, machine)
@@ -261,6 +308,9 @@ def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mach
         raise ConfigError("--model bow is a classifier; a language model needs rnn, lstm or gru")
     shapes = lm_shapes(facts.train_items, facts.level, machine.threads)
     notes: list[str] = []
+    if args.time_budget is not None and args.hidden is None:
+        shapes, why = fit_to_budget(shapes, args.model or "lstm", facts, machine, args.time_budget)
+        notes.extend([why] if why else [])
     model = _check(ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=facts.vocab_size,
                                embed=_embed(args, shapes), hidden=args.hidden or shapes.hidden,
                                layers=args.layers or shapes.layers, dropout=_given(args.dropout, shapes.dropout),
@@ -269,8 +319,10 @@ def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mach
     bptt = args.bptt or shapes.bptt
     data = DataPlan(batch_size=batch, bptt=bptt, valid=args.valid,
                     holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items))
-    epochs = _lm_epochs(args, facts, batch, bptt, notes)
-    loop = _loop(args, shapes.lr, epochs, machine)
+    loop = _loop(args, shapes.lr, _lm_epochs(args, facts), machine, default_patience(LM, facts.level))
+    if loop.patience is not None and "patience" not in args.given:
+        notes.append(f"{facts.level}-level models stop after {loop.patience} evaluations without a better "
+                     "validation loss (--patience)")
     return RunPlan(LM, args, tokenizer, model, data, loop, machine, tuple(notes))
 
 
@@ -290,7 +342,7 @@ def _plan_classifier(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFac
     if epochs is None and args.max_steps is None and args.time_budget is None:
         epochs = CLASSIFIER_EPOCHS
         notes.append(f"{epochs} epochs (no --epochs, --max-steps or --time-budget)")
-    loop = _loop(args, shapes.lr, epochs, machine)
+    loop = _loop(args, shapes.lr, epochs, machine, None)
     return RunPlan(CLASSIFY, args, tokenizer, model, data, loop, machine, tuple(notes))
 
 
@@ -331,27 +383,21 @@ def _batch_size(args: TrainArgs, shapes: Shapes, machine: Machine) -> int:
     return batch
 
 
-def _lm_epochs(args: TrainArgs, facts: CorpusFacts, batch: int, bptt: int, notes: list[str]) -> int | None:
-    """--epochs, else the planned passes of word models, else (without a clock) about 3M tokens."""
-    if args.epochs is not None or args.max_steps is not None:
+def _lm_epochs(args: TrainArgs, facts: CorpusFacts) -> int | None:
+    """--epochs; else as many as --time-budget allows; else (without a clock) about 3M tokens."""
+    if args.epochs is not None or args.max_steps is not None or args.time_budget is not None:
         return args.epochs
-    planned = planned_epochs(facts.train_items, facts.level, batch, bptt)
-    epochs = planned
-    if args.time_budget is None:
-        unbounded = max(1, min(30, math.ceil(UNBOUNDED_TOKENS / max(1, facts.train_items))))
-        epochs = unbounded if epochs is None else min(epochs, unbounded)
-    if planned is not None and epochs == planned:
-        notes.append(f"{facts.level}-level models train for {epochs} epochs at most (they overfit beyond that); "
-                     "--epochs N plans more")
-    return epochs
+    return unbounded_epochs(facts.train_items)
 
 
-def _loop(args: TrainArgs, default_lr: float, epochs: int | None, machine: Machine) -> TrainOptions:
-    """The loop's options; ``default_lr`` is the learning rate of the model kind (or of the saved run)."""
+def _loop(args: TrainArgs, default_lr: float, epochs: int | None, machine: Machine,
+          default_patience: int | None) -> TrainOptions:
+    """The loop's options; the defaults given are those of the model kind (or of the saved run)."""
     every_s, every_steps = parse_save_every(args.save_every)
     return TrainOptions(epochs=epochs, max_steps=args.max_steps, time_budget=args.time_budget,
                         lr=args.lr if args.lr is not None else default_lr, weight_decay=args.weight_decay,
                         clip=args.clip, eval_every=args.eval_every,
+                        patience=args.patience if args.patience is not None else default_patience,
                         save_every=300.0 if every_s is None else every_s, save_every_steps=every_steps,
                         seed=args.seed, on_nan=args.on_nan, precision=machine.precision).check()
 

@@ -92,6 +92,8 @@ class Counters:
     nan_skipped: int = 0
     last_eval_step: int = 0
     last_eval_seconds: float = 0.0
+    bad_evals: int = 0  # evaluations in a row without a better score
+    lr_scale: float = 1.0  # the plateau reductions so far
 
 
 @dataclass
@@ -147,6 +149,8 @@ class EventReporter(Callback):
 
     def on_evaluation(self, trainer: "Trainer", record: dict[str, Any], improved: bool) -> None:
         self.on_event(Event("eval", {"best": improved, **record}))
+        if trainer.plateaued():
+            self.on_event(Event("plateau", {"step": record["step"], "evaluations": trainer.counters.bad_evals}))
 
     def on_end(self, trainer: "Trainer", final: dict[str, Any]) -> None:
         self.on_event(Event("done", dict(final)))
@@ -167,7 +171,7 @@ class EvalCadence:
         if trainer.deadline is not None:
             available = trainer.train_time_available() or 0
             evaluation = trainer.eval_seconds if trainer.eval_seconds is not None else trainer.reserve_seconds()
-            return c.train_seconds - c.last_eval_seconds >= max(available / 6, evaluation / 0.04)
+            return c.train_seconds - c.last_eval_seconds >= max(available / 10, evaluation / 0.04)
         return c.step - c.last_eval_step >= trainer.task.steps_per_epoch()
 
 
@@ -230,11 +234,13 @@ class Trainer:
         return min(1.0, max(fractions)) if fractions else 0.0
 
     def lr_at(self, progress: float) -> float:
+        """Warm-up, then cosine decay to ``final_lr``, scaled down at each plateau."""
         o = self.options
         if o.warmup and progress < o.warmup:
             return o.lr * max(progress / o.warmup, 0.01)
         span = (progress - o.warmup) / max(1e-9, 1 - o.warmup)
-        return o.lr * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
+        cosine = o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span)))
+        return o.lr * cosine * self.counters.lr_scale
 
     def reserve_seconds(self) -> float:
         """Time kept back at the end of a time budget for the last evaluation and save.
@@ -255,8 +261,15 @@ class Trainer:
                 evaluation = min(evaluation, 0.2 * self.options.time_budget)
         return 1.2 * evaluation + 1.0
 
+    def plateaued(self) -> bool:
+        """--patience evaluations in a row without a better validation score."""
+        patience = self.options.patience
+        return patience is not None and self.counters.bad_evals >= patience
+
     def _should_stop(self) -> bool:
         c = self.counters
+        if self.plateaued():
+            return True
         total = self.total_steps()
         if total is not None and c.step >= total:
             return True
@@ -354,6 +367,10 @@ class Trainer:
         self.metrics.append(record)
         score = self.task.score(metrics)
         improved = math.isfinite(score) and (c.best_score is None or score > c.best_score)
+        if improved and (c.best_score is None or score > c.best_score + self.options.min_delta):
+            c.bad_evals = 0
+        elif self.options.patience is not None:  # reduce on plateau
+            c.bad_evals, c.lr_scale = c.bad_evals + 1, c.lr_scale * self.options.plateau_factor
         if improved:
             c.best_score = score
         self._call("on_evaluation", record, improved)

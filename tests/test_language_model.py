@@ -146,26 +146,19 @@ def test_a_classifier_only_model_is_refused_for_language_models(tmp_path, cli):
                          "--task", "lm", "--level", "char"), 2, "bow")
 
 
-def test_word_models_plan_two_epochs():
-    """Words overfit after about two passes; characters use the whole budget."""
-    from rnncli.plan import planned_epochs
-
-    assert planned_epochs(560_000, "word", 32, 35) == 2  # War and Peace: 500 updates per pass
-    assert planned_epochs(560_000, "bpe", 32, 35) == 2
-    assert planned_epochs(30_000, "word", 32, 35) == 39  # a small corpus still gets 1,000 updates
-    assert planned_epochs(5_000_000, "char", 16, 100) is None
-
-
-def test_a_time_budget_run_of_a_word_model_stops_after_its_planned_epochs(tmp_path, cli):
+def test_a_word_model_stops_when_validation_stops_improving(tmp_path, cli):
     corpus = tmp_path / "c.txt"
-    corpus.write_text("one two three four five six seven eight nine ten\n" * 3000)  # 515 updates a pass
+    corpus.write_text("one two three four five six seven eight nine ten\n" * 3000)  # learnt within a pass
     run = tmp_path / "run"
-    result = cli.ok("train", corpus, "--valid", corpus, "-o", run, "--level", "word", "--time-budget", "60", "--hidden", "16",
-                    "--embed", "8", "--batch-size", "2", "--bptt", "32", "--threads", "1")
-    assert "train for 2 epochs at most" in result.stderr
+    result = cli.ok("train", corpus, "--valid", corpus, "-o", run, "--level", "word", "--time-budget", "60",
+                    "--hidden", "16", "--embed", "8", "--batch-size", "2", "--bptt", "32", "--threads", "1",
+                    "--eval-every", "25")
+    assert "stop after 3 evaluations without a better validation loss" in result.stderr
+    assert "no better validation score in 3 evaluations: stopping" in result.stderr
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-    assert records[-1]["epoch"] == 2.0
-    assert json.loads((run / "config.json").read_text())["plan"]["loop"]["epochs"] == 2
+    assert records[-1]["elapsed_s"] < 30
+    assert [r["lr"] for r in records[-3:]] == sorted(r["lr"] for r in records[-3:])[::-1]  # halved at each
+    assert json.loads((run / "config.json").read_text())["plan"]["loop"]["patience"] == 3
 
 
 def test_evaluation_reads_long_columns_so_cold_starts_barely_count():

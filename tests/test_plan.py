@@ -60,12 +60,16 @@ def test_word_models_take_an_adaptive_softmax_beyond_8000_tokens(chars, vocab):
     assert plan.loop.epochs is not None and plan.loop.epochs >= 1
 
 
-def test_word_models_plan_two_epochs_and_say_so():
-    plan = lm_plan(3_266_296, "word", 41_000, time_budget=444)  # 563k words: 500 updates a pass
-    assert plan.loop.epochs == 2
-    assert any("2 epochs at most" in note for note in plan.notes)
-    assert lm_plan(2_875_966, "word", 41_000, epochs=5).loop.epochs == 5
-    assert lm_plan(2_875_966, "word", 41_000, max_steps=10).loop.epochs is None
+def test_word_models_stop_on_validation_and_say_so():
+    plan = lm_plan(3_266_296, "word", 41_000, time_budget=444)
+    assert plan.loop.epochs is None and plan.loop.patience == 3
+    assert any("stop after 3 evaluations without a better validation loss" in note for note in plan.notes)
+    assert lm_plan(3_266_296, "word", 41_000, epochs=5).loop.epochs == 5
+    assert lm_plan(3_266_296, "word", 41_000, max_steps=10).loop.epochs is None
+    assert lm_plan(3_266_296, "word", 41_000, patience=8).loop.patience == 8
+    assert lm_plan(3_266_296, "bpe", 8_000).loop.patience == 3
+    assert lm_plan(1_003_854, "char", 324).loop.patience is None
+    assert classifier_plan(4_459, 2).loop.patience is None
 
 
 def test_a_time_budget_leaves_character_models_unbounded():
@@ -183,3 +187,26 @@ def test_every_plan_above_takes_well_under_a_second():
     for examples, labels in [(200, 2), (50_000, 150), (1_000_000, 10_000)]:
         classifier_plan(examples, labels)
     assert time.perf_counter() - began < 1.0
+
+
+def test_a_slow_machine_trains_a_narrower_character_model_in_a_short_budget():
+    """The budget should show a character model at least 2 tokens per parameter."""
+    slow = dataclasses.replace(CPU2, rates=((512, 11_000.0), (384, 16_000.0), (256, 24_000.0)))
+    fast = dataclasses.replace(CPU2, precision="bf16", rates=((512, 26_000.0), (384, 33_000.0), (256, 40_000.0)))
+    narrow = lm_plan(1_003_854, "char", 324, slow, time_budget=120)
+    assert narrow.model.hidden == 384 and narrow.loop.lr > 4e-3
+    assert any("tokens per parameter" in note for note in narrow.notes)
+    assert lm_plan(1_003_854, "char", 324, fast, time_budget=120).model.hidden == 512
+    assert lm_plan(1_003_854, "char", 324, slow, time_budget=3600).model.hidden == 512
+    assert lm_plan(1_003_854, "char", 324, slow, time_budget=120, hidden=512).model.hidden == 512
+
+
+def test_only_a_budgeted_character_model_without_hidden_is_timed():
+    from rnncli.plan import budget_candidates
+
+    facts = CorpusFacts(1_003_854, 111_540, 324, "char")
+    budget = TrainArgs.of(corpus=["c"], time_budget=120)
+    assert budget_candidates(budget, "lm", facts, 2) == (512, 384, 256)
+    assert budget_candidates(TrainArgs.of(corpus=["c"]), "lm", facts, 2) == ()
+    assert budget_candidates(TrainArgs.of(corpus=["c"], time_budget=120, hidden=64), "lm", facts, 2) == ()
+    assert budget_candidates(budget, "lm", dataclasses.replace(facts, level="word"), 2) == ()

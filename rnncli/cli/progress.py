@@ -82,6 +82,11 @@ class ProgressPrinter:
         mark = "  (best)" if data.get("best") else ""
         self._print(f"eval at step {data['step']}: {values}{mark}")
 
+    def on_plateau(self, data: dict[str, Any]) -> None:
+        if not self.quiet:
+            self._print(f"no better validation score in {data['evaluations']} evaluations: stopping at step "
+                        f"{data['step']} (--patience)")
+
     def on_nan(self, data: dict[str, Any]) -> None:
         self._print(f"warning: step {data['step']}: non-finite {data['what']}, batch skipped "
                     f"({data['skipped']} so far)")

@@ -1,0 +1,45 @@
+"""How fast this machine trains a model: a few timed steps on random tokens, before a run starts.
+
+The planner sizes a language model so that a --time-budget is spent well; for that it needs the
+tokens per second each candidate size trains at here, with this device, precision and thread count.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+
+from rnncli.device import autocast
+from rnncli.models.config import ModelConfig
+
+
+def training_rate(config: ModelConfig, batch: int, bptt: int, device: torch.device, precision: str,
+                  seconds: float = 0.4) -> float:
+    """Tokens per second of full training steps (forward, loss, backward, clipping, AdamW), timed for
+    about ``seconds`` after two warm-up steps (the first steps of a process set up their kernels)."""
+    from rnncli.models.lm import LanguageModel
+    from rnncli.plan import TrainOptions
+    from rnncli.training import make_optimizer
+
+    model = LanguageModel(config).to(device)
+    optimizer = make_optimizer(model, TrainOptions())
+    tokens = torch.randint(4, config.vocab_size, (bptt + 1, batch), device=device)
+
+    def step() -> None:
+        with autocast(device, precision):
+            features, _ = model(tokens[:-1])
+            loss = model.loss(features, tokens[1:])
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        float(loss.detach())
+
+    for _ in range(2):
+        step()
+    began, steps = time.perf_counter(), 0
+    while steps < 2 or time.perf_counter() - began < seconds:
+        step()
+        steps += 1
+    return batch * bptt * steps / (time.perf_counter() - began)
