@@ -80,7 +80,7 @@ class TrainArgs:
     vocab: str | None = option(flags=("--vocab", "-v"), fixed=True, panel=TOKENIZER,
                                help="Use this vocabulary instead of building one.")
     level: str | None = option(choices=LEVELS, levels=LEVELS, fixed=True, panel=TOKENIZER, help=(
-        "Vocabulary to build [default: language models char up to 4 MB of text, else bpe; classifiers bpe]."))
+        "Vocabulary to build [default: language models char up to 4 MB of text, else bpe; classifiers word]."))
     split: str | None = option(choices=("punct", "whitespace"), levels=("word",), fixed=True, panel=TOKENIZER,
                                help="Word level: split off punctuation, or whitespace tokens [default: punct].")
     lowercase: bool | None = option(flags=("--lowercase",), levels=("word",), fixed=True, panel=TOKENIZER,

@@ -21,6 +21,8 @@ from rnncli.text.build import VocabOptions
 
 CHAR_LEVEL_MAX_BYTES = 4_000_000
 WORD_PATIENCE = 3
+WORD_CYCLE_EPOCHS = 2
+WORD_CYCLE_MIN_STEPS = 1000
 TOKENS_PER_PARAMETER = 2.0  # what a time budget should let a character model see, at least
 TRAIN_SHARE = 0.9  # of a time budget, what training gets (the rest: set-up, evaluations, saves)
 UNBOUNDED_TOKENS = 3_000_000
@@ -44,6 +46,7 @@ class TrainOptions:
     patience: int | None = None  # evaluations without improvement before stopping; None: never
     plateau_factor: float = 0.5  # the learning rate is multiplied by it at each evaluation without improvement
     min_delta: float = 1e-3  # a smaller gain of the validation score (nats, or F1) counts as no improvement
+    cycle_steps: int | None = None  # the cosine schedule restarts every N steps, at half the last peak
     eval_every: int | None = None  # steps; default: about ten evaluations per run
     save_every: float = 300.0  # seconds between checkpoints (also saved at each evaluation)
     save_every_steps: int | None = None
@@ -60,6 +63,7 @@ class TrainOptions:
                  (self.on_nan in ("stop", "skip"), "--on-nan must be stop or skip"),
                  (self.eval_every is None or self.eval_every >= 1, "--eval-every must be at least 1"),
                  (self.patience is None or self.patience >= 1, "--patience must be at least 1"),
+                 (self.cycle_steps is None or self.cycle_steps >= 1, "schedule cycles need at least one step"),
                  (0 <= self.warmup < 1, "warm-up share must be in [0, 1)")]
         for holds, message in rules:
             if not holds:
@@ -163,9 +167,9 @@ def infer_task(args: TrainArgs, data_looks_labelled: bool) -> tuple[str, str | N
 
 def default_level(task: str, corpus_bytes: int) -> str:
     """Language models: characters for small and medium corpora, subwords beyond a few megabytes.
-    Classifiers: subwords, which spell out the numbers, names and misspellings of short texts."""
+    Classifiers: words, which matched or beat subwords on validation (docs/defaults.md)."""
     if task == CLASSIFY:
-        return "bpe"
+        return "word"
     return "char" if corpus_bytes <= CHAR_LEVEL_MAX_BYTES else "bpe"
 
 
@@ -276,6 +280,16 @@ def unbounded_epochs(tokens: int) -> int:
     return max(1, min(30, math.ceil(UNBOUNDED_TOKENS / max(1, tokens))))
 
 
+def schedule_cycle(tokens: int, level: str, batch: int, bptt: int) -> int | None:
+    """Word and subword models anneal their learning rate over two passes (at least 1,000 updates),
+    then restart at half the peak for as long as validation improves and the budget lasts: a model
+    that memorises its corpus within a few passes is at its best at the end of an annealed cycle.
+    Characters anneal over the whole run."""
+    if level == "char":
+        return None
+    return max(WORD_CYCLE_EPOCHS * max(1, tokens // (batch * bptt)), WORD_CYCLE_MIN_STEPS)
+
+
 def default_patience(task: str, level: str) -> int | None:
     """Word and subword language models memorise a corpus of moderate size within a few passes, so
     validation decides when they stop; characters are far from memorised in any budget here, and
@@ -297,6 +311,7 @@ def plan_run(args: TrainArgs, task: str, tokenizer: TokenizerPlan, facts: Corpus
     if saved is not None:
         epochs = args.epochs if args.epochs is not None else saved.loop.epochs
         loop = _loop(args, saved.loop.lr, epochs, machine, saved.loop.patience)
+        loop = dataclasses.replace(loop, cycle_steps=saved.loop.cycle_steps)
         return dataclasses.replace(saved, args=args, loop=loop, machine=machine)
     if task == LM:
         return _plan_lm(args, tokenizer, facts, machine)
@@ -320,6 +335,8 @@ def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mach
     data = DataPlan(batch_size=batch, bptt=bptt, valid=args.valid,
                     holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items))
     loop = _loop(args, shapes.lr, _lm_epochs(args, facts), machine, default_patience(LM, facts.level))
+    if args.epochs is None and args.max_steps is None:
+        loop = dataclasses.replace(loop, cycle_steps=schedule_cycle(facts.train_items, facts.level, batch, bptt))
     if loop.patience is not None and "patience" not in args.given:
         notes.append(f"{facts.level}-level models stop after {loop.patience} evaluations without a better "
                      "validation loss (--patience)")

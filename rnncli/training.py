@@ -165,6 +165,8 @@ class EvalCadence:
         c, o = trainer.counters, trainer.options
         if o.eval_every:
             return c.step - c.last_eval_step >= o.eval_every
+        if o.cycle_steps:  # four times a cycle, the last at its end
+            return c.step % max(1, o.cycle_steps // 4) == 0 and c.step > c.last_eval_step
         total = trainer.total_steps()
         if total:
             return c.step - c.last_eval_step >= max(1, total // 10)
@@ -234,13 +236,17 @@ class Trainer:
         return min(1.0, max(fractions)) if fractions else 0.0
 
     def lr_at(self, progress: float) -> float:
-        """Warm-up, then cosine decay to ``final_lr``, scaled down at each plateau."""
-        o = self.options
+        """Warm-up, then cosine decay to ``final_lr`` over the run (or over each cycle, restarting at
+        half the last peak), scaled down at each plateau."""
+        o, c = self.options, self.counters
         if o.warmup and progress < o.warmup:
             return o.lr * max(progress / o.warmup, 0.01)
+        peak = o.lr * c.lr_scale
+        if o.cycle_steps:
+            cycle, into = divmod(c.step, o.cycle_steps)
+            peak, progress = peak * 0.5 ** cycle, into / o.cycle_steps
         span = (progress - o.warmup) / max(1e-9, 1 - o.warmup)
-        cosine = o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span)))
-        return o.lr * cosine * self.counters.lr_scale
+        return peak * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
 
     def reserve_seconds(self) -> float:
         """Time kept back at the end of a time budget for the last evaluation and save.

@@ -30,7 +30,7 @@ def lm_plan(chars: int, level: str, vocab: int, machine: Machine = CPU2, **given
 
 def classifier_plan(examples: int, labels: int, **given: object) -> RunPlan:
     args = TrainArgs.of(corpus=["d.tsv"], output="r", task="classify", **given)
-    facts = CorpusFacts(examples, max(1, examples // 10), 8000, "bpe", labels)
+    facts = CorpusFacts(examples, max(1, examples // 10), 8000, "word", labels)
     return plan_run(args, "classify", plan_tokenizer(args, "classify", examples * 80), facts, CPU2)
 
 
@@ -108,7 +108,7 @@ def test_a_distributed_run_rounds_the_batch_to_the_processes():
 
 def test_the_default_level_and_task():
     assert default_level("lm", 4 * MB) == "char" and default_level("lm", 5 * MB) == "bpe"
-    assert default_level("classify", 1 * KB) == "bpe"
+    assert default_level("classify", 1 * KB) == "word"
     assert infer_task(TrainArgs.of(corpus=["x"]), True)[0] == "classify"
     assert infer_task(TrainArgs.of(corpus=["x"], model="bow"), False)[0] == "classify"
     assert infer_task(TrainArgs.of(corpus=["x"], task="lm"), True) == ("lm", None)
@@ -119,7 +119,7 @@ def test_the_default_level_and_task():
     ({"bptt": 10}, "classify", "bpe", "--bptt applies to language models only"),
     ({"tie_weights": True}, "classify", "bpe", "--tie-weights applies to language models only"),
     ({"lowercase": True}, "lm", "bpe", "--lowercase applies to word vocabularies"),
-    ({"min_freq": 2}, "classify", "bpe", "--min-freq applies to word and char vocabularies"),
+    ({"min_freq": 2}, "classify", "unigram", "--min-freq applies to word and char vocabularies"),
     ({"vocab_size": 100}, "lm", "char", "--vocab-size applies to bpe and unigram vocabularies"),
 ])
 def test_options_that_do_not_apply_are_refused_by_name(given, task, level, message):
@@ -142,6 +142,14 @@ def test_resume_keeps_the_saved_run_and_applies_what_the_user_gave_now():
     plan = plan_run(args, "lm", saved.tokenizer, CorpusFacts(1, 1, 324, "char"), CPU2, saved)
     assert plan.model == saved.model and plan.data == saved.data
     assert plan.loop.max_steps == 200 and plan.loop.lr == 1e-3
+
+
+def test_resume_keeps_the_schedule_cycles_of_a_word_model():
+    saved = lm_plan(3_266_296, "word", 41_000, time_budget=444)
+    assert saved.loop.cycle_steps == 1004  # two passes of 502 updates
+    args = resumed(saved.args, TrainArgs.of(output="r", resume=True, time_budget=100))
+    plan = plan_run(args, "lm", saved.tokenizer, CorpusFacts(1, 1, 41_000, "word"), CPU2, saved)
+    assert plan.loop.cycle_steps == 1004 and plan.loop.patience == 3 and plan.loop.time_budget == 100
 
 
 @pytest.mark.parametrize("option, value", [("hidden", 128), ("batch_size", 4), ("level", "word"), ("model", "gru")])

@@ -1,0 +1,96 @@
+"""The validation figures behind rnncli's defaults (docs/defaults.md), one command per rule.
+
+    python bench/defaults.py parity             # rnncli beside the plain loop, same shapes and steps
+    python bench/defaults.py classifier-level   # word vs bpe vocabularies for classifiers
+    python bench/defaults.py char-size          # the budget rule for character models, fp32 and bf16
+    python bench/defaults.py word-dropout       # dropout for word models on War and Peace
+
+Every figure is a validation figure: classifiers hold out rnncli's own stratified tenth of the
+training file (the test files are never read); language models use the corpus's validation split.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+from common import DATA, ROOT, rnncli
+
+SAMPLE = ROOT / "sample_data"
+
+
+def _best(run: Path, key: str, higher: bool = True) -> float:
+    records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    values = [r[key] for r in records if r.get(key) is not None]
+    return max(values) if higher else min(values)
+
+
+def parity(work: Path) -> None:
+    """tinyshakespeare, hidden 256, batch 32 x 100, 300 steps, fp32 on both sides."""
+    sys.path.insert(0, str(ROOT))
+    from tests import test_parity
+
+    d = DATA / "tinyshakespeare"
+    shapes = {"embed": 64, "hidden": 256, "batch_size": 32, "bptt": 100, "lr": 4e-3}
+    test_parity.SHAPES = shapes
+    print("same shapes and steps (tinyshakespeare, 300 steps): validation nats/char")
+    for seed in (0, 1):
+        plain = test_parity.plain_loop((d / "train.txt").read_text(), (d / "valid.txt").read_text(), 300, seed)
+        run = work / f"parity{seed}"
+        rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--max-steps", "300",
+               "--dropout", "0", "--precision", "fp32", "--eval-every", "1000000", "--seed", str(seed), "-o", str(run),
+               "-q", *(f"--{k.replace('_', '-')}={v}" for k, v in shapes.items()), check=True)
+        print(f"  seed {seed}: plain loop {plain:.4f}, rnncli {_best(run, 'val_loss', False):.4f}")
+
+
+def classifier_level(work: Path) -> None:
+    corpora = {"sms_spam": DATA / "sms_spam" / "train.tsv", "topics (sample)": SAMPLE / "topics.tsv",
+               "word-order (sample)": SAMPLE / "word-order.tsv"}
+    print("classifier vocabulary level: best validation macro-F1 (held-out tenth), LSTM, --time-budget 60")
+    for name, path in corpora.items():
+        if not path.is_file():
+            print(f"  {name}: skipped, {path} absent")
+            continue
+        scores = {}
+        for level in ("word", "bpe"):
+            run = work / f"{path.stem}-{level}"
+            rnncli("train", str(path), "--task", "classify", "--level", level, "--time-budget", "60", "-o", str(run),
+                   "-q", check=True)
+            scores[level] = _best(run, "macro_f1")
+        print(f"  {name}: word {scores['word']:.4f}, bpe {scores['bpe']:.4f}")
+
+
+def char_size(work: Path) -> None:
+    d = DATA / "tinyshakespeare"
+    print("character models, tinyshakespeare, --time-budget 120: validation nats/char")
+    for precision, hidden in (("fp32", None), ("fp32", "512"), ("bf16", None), ("bf16", "384")):
+        run = work / f"ts-{precision}-{hidden}"
+        options = ["--hidden", hidden] if hidden else []
+        done = rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char",
+                      "--time-budget", "120", "--precision", precision, "-o", str(run), *options, text=True)
+        chosen = json.loads((run / "config.json").read_text())["model"]["hidden"]
+        note = next((line for line in done.stderr.splitlines() if "tokens per parameter" in line), "")
+        print(f"  {precision} hidden {hidden or f'default ({chosen})'}: {_best(run, 'val_loss', False):.4f}  {note}")
+
+
+def word_dropout(work: Path) -> None:
+    d = DATA / "warpeace"
+    vocab = work / "wp.json"
+    rnncli("build-vocab", str(d / "train.txt"), str(d / "valid.txt"), str(d / "test.txt"), "--level", "word",
+           "--split", "whitespace", "-o", str(vocab), "-q", check=True)
+    print("War and Peace words, --time-budget 444: best validation perplexity by dropout")
+    for dropout in ("0.0", "0.3", "0.5"):
+        run = work / f"wp-{dropout}"
+        rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--vocab", str(vocab),
+               "--time-budget", "444", "--dropout", dropout, "-o", str(run), "-q", check=True)
+        print(f"  dropout {dropout}: {_best(run, 'val_ppl', False):.1f}")
+
+
+if __name__ == "__main__":
+    rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size, "word-dropout": word_dropout}
+    chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
+    scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
+    for rule in chosen:
+        rules[rule](scratch)
