@@ -115,21 +115,11 @@ class Run:
                  top_p: float = 1.0, seed: int | None = None, num_samples: int = 1,
                  stop_at_eos: bool = False) -> list[str]:
         """Continuations of ``prompt`` (without it), one per sample, as ``rnncli generate``."""
-        from rnncli.generation import SamplingOptions, generate
-        from rnncli.text.vocab import PAD, StreamDecoder
+        from rnncli.generation import SamplingOptions, sample_texts
 
         self.require("lm")
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
-        rows: list[list[int]] = [[] for _ in range(num_samples)]
-        for tokens in generate(self.model, self.vocab.encode(prompt), options, num_samples, self.device):
-            for row, token in zip(rows, tokens.tolist()):
-                if token != PAD:
-                    row.append(token)
-        texts = []
-        for row in rows:
-            decoder = StreamDecoder(self.vocab)
-            texts.append("".join(decoder.feed(t) for t in row) + decoder.flush())
-        return texts
+        return [text for text, _ in sample_texts(self.model, self.vocab, prompt, options, num_samples, self.device)]
 
     def classify(self, texts: Iterable[str], top: int = 1, threshold: float | None = None,
                  batch_size: int = 512) -> list[list[tuple[str, float]]]:

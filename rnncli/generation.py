@@ -17,7 +17,7 @@ from torch import Tensor
 
 from rnncli.errors import ConfigError
 from rnncli.models.lm import LanguageModel
-from rnncli.text.vocab import BOS, EOS, PAD
+from rnncli.text.vocab import BOS, EOS, PAD, StreamDecoder, Vocab
 
 
 @dataclass
@@ -160,6 +160,21 @@ def generate(model: LanguageModel, prompt_ids: list[int], options: SamplingOptio
             return
         single = int(tokens[0]) if num_samples == 1 else None
         logits, layer_state = stepper.step(torch.from_numpy(tokens).to(device), layer_state, single)
+
+
+def sample_texts(model: LanguageModel, vocab: Vocab, prompt: str, options: SamplingOptions, num_samples: int = 1,
+                 device: torch.device | str = "cpu") -> list[tuple[str, int]]:
+    """Each sample's continuation of ``prompt`` (without it) and its number of tokens, sampled as one batch."""
+    rows: list[list[int]] = [[] for _ in range(num_samples)]
+    for tokens in generate(model, vocab.encode(prompt), options, num_samples, device):
+        for row, token in zip(rows, tokens.tolist()):
+            if token != PAD:
+                row.append(token)
+    texts = []
+    for row in rows:
+        decoder = StreamDecoder(vocab)
+        texts.append(("".join(decoder.feed(t) for t in row) + decoder.flush(), len(row)))
+    return texts
 
 
 def _last_logits(model: LanguageModel, features: Tensor) -> Tensor:

@@ -32,8 +32,8 @@ def generate(
 ) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
     from rnncli.api import load
-    from rnncli.generation import SamplingOptions, generate as sample
-    from rnncli.text.vocab import PAD, StreamDecoder
+    from rnncli.generation import SamplingOptions, generate as sample, sample_texts
+    from rnncli.text.vocab import StreamDecoder
 
     options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
     trained = load(run, weights, device, threads)
@@ -45,15 +45,8 @@ def generate(
         for text in prompts:
             ids = vocab.encode(text)
             if fmt == "jsonl":
-                rows = [list() for _ in range(num_samples)]
-                for tokens in sample(model, ids, options, num_samples, target):
-                    for row, token in zip(rows, tokens.tolist()):
-                        if token != PAD:
-                            row.append(token)
-                for k, row in enumerate(rows):
-                    decoder = StreamDecoder(vocab)
-                    body = "".join(decoder.feed(t) for t in row) + decoder.flush()
-                    out.write(json.dumps({"prompt": text, "sample": k, "text": body, "tokens": len(row)},
+                for k, (body, count) in enumerate(sample_texts(model, vocab, text, options, num_samples, target)):
+                    out.write(json.dumps({"prompt": text, "sample": k, "text": body, "tokens": count},
                                          ensure_ascii=False) + "\n")
                 out.flush()
                 continue
@@ -76,17 +69,11 @@ def generate(
                 out.write(tail + ("" if (tail or last).endswith("\n") else "\n"))
                 out.flush()
                 continue
-            rows = [list() for _ in range(num_samples)]
-            for tokens in sample(model, ids, options, num_samples, target):
-                for row, token in zip(rows, tokens.tolist()):
-                    if token != PAD:
-                        row.append(token)
-            for row in rows:
+            for body, _ in sample_texts(model, vocab, text, options, num_samples, target):
                 if not first:
                     out.write("\n")
                 first = False
-                decoder = StreamDecoder(vocab)
-                body = (text if echo else "") + "".join(decoder.feed(t) for t in row) + decoder.flush()
+                body = (text if echo else "") + body
                 out.write(body if body.endswith("\n") else body + "\n")
             out.flush()
 
