@@ -7,7 +7,7 @@ of Vim's help files and Node.js's changelogs. Each is split by lines, 90% / 5% /
 each evaluation (step, seconds, validation perplexity, learning rate), where the run stopped and
 why, and the test perplexity of the checkpoint validation chose.
 
-    python bench/stopping.py [--budget 444]
+    python bench/stopping.py [--budget 444] [--only 2M]
 """
 
 from __future__ import annotations
@@ -67,7 +67,10 @@ def curve(name: str, paths: dict[str, Path], run: Path, budget: int) -> None:
 def main() -> None:
     budget = int(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 444
     work = Path(tempfile.mkdtemp(prefix="rnncli-stopping-"))
+    only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
     for k, (name, patterns) in enumerate(CORPORA.items()):
+        if only not in name:
+            continue
         paths = assemble(patterns, work / f"corpus{k}")
         if paths is None:
             print(f"{name}: skipped, none of {patterns} on this machine")

@@ -158,15 +158,15 @@ class EventReporter(Callback):
 
 class EvalCadence:
     """When the loop evaluates: every ``--eval-every`` steps; else about ten times per planned run
-    (by steps, or by time under a budget, never spending more than 4% of it evaluating); else once
-    per epoch."""
+    (by steps, or by time under a budget, never spending more than 4% of it evaluating), and at each
+    quarter of a schedule cycle; else once per epoch."""
 
     def due(self, trainer: "Trainer") -> bool:
         c, o = trainer.counters, trainer.options
         if o.eval_every:
             return c.step - c.last_eval_step >= o.eval_every
-        if o.cycle_steps:  # four times a cycle, the last at its end
-            return c.step % max(1, o.cycle_steps // 4) == 0 and c.step > c.last_eval_step
+        if o.cycle_steps and c.step % max(1, o.cycle_steps // 4) == 0 and c.step > c.last_eval_step:
+            return True  # four times a schedule cycle, the last at its end; and as often as below
         total = trainer.total_steps()
         if total:
             return c.step - c.last_eval_step >= max(1, total // 10)
