@@ -151,10 +151,9 @@ class TrainArgs:
             raise ConfigError(f"unknown train option {unknown[0]!r}")
         return cls(**values, given=frozenset(values))
 
-    def with_values(self, given: bool = True, **values: Any) -> "TrainArgs":
-        """A copy with ``values`` replaced; they join the given set when ``given``."""
-        names = self.given | frozenset(values) if given else self.given
-        return dataclasses.replace(self, **values, given=names)
+    def with_values(self, **values: Any) -> "TrainArgs":
+        """A copy with ``values`` replaced; they join the given set."""
+        return dataclasses.replace(self, **values, given=self.given | frozenset(values))
 
     def recorded(self) -> dict[str, Any]:
         """The options saved with a run, by name."""

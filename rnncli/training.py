@@ -113,6 +113,8 @@ class Window:
 class Callback:
     """Hooks the loop calls; each callback does one thing (save, report, time)."""
 
+    where: str | None = None  # the directory this callback keeps the run in, if it saves one
+
     def on_start(self, trainer: "Trainer") -> None: ...
 
     def on_step(self, trainer: "Trainer", loss: float, grad_norm: float, lr: float) -> None: ...
@@ -354,8 +356,7 @@ class Trainer:
             f"(now {self.options.clip:g}), or --on-nan skip")
 
     def _saved_where(self) -> str:
-        places = [getattr(cb, "where", None) for cb in self.callbacks]
-        where = next((p for p in places if p), None)
+        where = next((cb.where for cb in self.callbacks if cb.where), None)
         return f", the last good checkpoint is in {where}" if where else ""
 
     # ----- evaluation -------------------------------------------------------------------------
