@@ -8,7 +8,7 @@ free of torch.
 from typing import Any
 
 __version__ = "0.1.0"
-__all__ = ["Run", "TrainArgs", "build_vocab", "load", "train"]
+__all__ = ["Run", "TrainArgs", "build_vocab", "describe", "load", "train"]
 
 
 def __getattr__(name: str) -> Any:
@@ -16,7 +16,7 @@ def __getattr__(name: str) -> Any:
         from rnncli.args import TrainArgs
 
         return TrainArgs
-    if name in ("Run", "build_vocab", "load", "train"):
+    if name in ("Run", "build_vocab", "describe", "load", "train"):
         from rnncli import api
 
         return getattr(api, name)

@@ -39,7 +39,7 @@ from rnncli.text.vocab import Vocab
 from rnncli.training import Callback, EvalCadence, Trainer
 
 __all__ = [  # the building blocks of a run, for scripts and benchmarks, after the three entry points
-    "Run", "build_vocab", "load", "train",
+    "Run", "build_vocab", "describe", "load", "train",
     "Callback", "ClassificationTask", "Classifier", "EvalCadence", "LanguageModel", "LanguageModelTask",
     "ModelConfig", "RunPlan", "Shapes", "StepTimer", "TrainArgs", "TrainOptions", "Trainer", "classifier_shapes",
     "lm_shapes", "resolve_precision",
@@ -57,9 +57,10 @@ def build_vocab(corpus: PathLike | Sequence[PathLike], level: str = "word", spli
     return build_vocabulary(_paths(corpus), options).vocab
 
 
-def train(corpus: PathLike | Sequence[PathLike] | None, output: PathLike, report: Callable[[str], None] | None = None,
-          callbacks: Sequence[Callback] = (), **options: Any) -> "Run":
-    """Train as ``rnncli train CORPUS -o OUTPUT [options]`` does and return the trained run.
+def train(corpus: PathLike | Sequence[PathLike] | None, output: PathLike | None = None,
+          report: Callable[[str], None] | None = None, callbacks: Sequence[Callback] = (), **options: Any) -> "Run":
+    """Train as ``rnncli train CORPUS -o OUTPUT [options]`` does and return the trained run
+    (without ``output``, in a new directory under ``runs/``).
 
     ``report`` receives the lines the CLI prints on stderr (none by default); ``callbacks`` are
     called by the training loop (see :class:`rnncli.training.Callback`).
@@ -68,9 +69,18 @@ def train(corpus: PathLike | Sequence[PathLike] | None, output: PathLike, report
 
     values = {"corpus": _paths(corpus)} if corpus else {}
     values.update({k: os.fspath(v) if isinstance(v, os.PathLike) else v for k, v in options.items()})
-    args = TrainArgs.of(**values, output=os.fspath(output))
-    execute(args, report or (lambda message: None), callbacks)
-    return load(output)
+    if output is not None:
+        values["output"] = os.fspath(output)
+    result = execute(TrainArgs.of(**values), report or (lambda message: None), callbacks)
+    return load(result.path)
+
+
+def describe(path: PathLike) -> dict[str, Any]:
+    """What ``rnncli info --json`` prints: task, model, parameters, vocabulary, plan, progress, best
+    and last metrics, files."""
+    from rnncli.runinfo import describe as run_facts
+
+    return run_facts(os.fspath(path))
 
 
 def load(path: PathLike, weights: str = "best", device: str = "cpu", threads: int | None = None) -> "Run":

@@ -31,7 +31,8 @@ class Opt:
     ``tasks`` and ``levels`` name where it applies (empty: everywhere); given elsewhere it is
     refused. ``fixed`` options shape the model or its data and cannot change on ``--resume``.
     ``record`` options are saved with the run and restored on ``--resume``; the others (the output
-    directory, ``--force``) belong to one invocation.
+    directory, ``--force``) belong to one invocation. ``complete`` names what the shell completes
+    the value with: ``run`` directories or ``vocab`` files.
     """
 
     help: str
@@ -45,6 +46,7 @@ class Opt:
     record: bool = True
     panel: str = "Training"
     argument: bool = False
+    complete: str = ""
 
 
 def option(default: Any = None, **opt: Any) -> Any:
@@ -60,12 +62,18 @@ INPUT, TOKENIZER, MODEL, LOOP, MACHINE = "Input and output", "Tokenizer", "Model
 @dataclass(frozen=True)
 class TrainArgs:
     corpus: list[str] = option([], argument=True, panel=INPUT, help=(
-        "Training text (language model) or labelled data (classifier). Optional with --resume."))
-    output: str = option("", flags=("--output", "-o"), record=False, panel=INPUT,
-                         help="Run directory to create (or resume).")
+        "Training text (language model) or labelled data (classifier); - reads stdin once. "
+        "Optional with --resume."))
+    output: str = option("", flags=("--output", "-o"), record=False, panel=INPUT, complete="run", help=(
+        "Run directory to create (or resume) [default: a new runs/<model>-<level>-<date>-<time>]."))
+    print_run_dir: bool = option(False, record=False, panel=INPUT, help=(
+        "Print the run directory on stdout at the end, for RUN=$(rnncli train ...)."))
     task: str | None = option(choices=(LM, CLASSIFY), fixed=True, panel=INPUT,
                               help="lm or classify [default: from the data].")
     valid: str | None = option(panel=INPUT, help="Validation file [default: a held-out part of the data].")
+    config: str | None = option(panel=INPUT, complete="run", help=(
+        "Start a new run with the options another run was given (its directory or config.json); "
+        "options given here override them."))
     resume: bool = option(False, record=False, panel=INPUT,
                           help="Continue the run in --output from its last checkpoint.")
     force: bool = option(False, record=False, panel=INPUT, help="Replace a run already in --output.")
@@ -77,7 +85,7 @@ class TrainArgs:
     errors: str = option("strict", choices=("strict", "replace"), panel=INPUT,
                          help="On undecodable bytes: stop (strict) or use U+FFFD.")
 
-    vocab: str | None = option(flags=("--vocab", "-v"), fixed=True, panel=TOKENIZER,
+    vocab: str | None = option(flags=("--vocab", "-v"), fixed=True, panel=TOKENIZER, complete="vocab",
                                help="Use this vocabulary instead of building one.")
     level: str | None = option(choices=LEVELS, levels=LEVELS, fixed=True, panel=TOKENIZER, help=(
         "Vocabulary to build [default: language models char up to 4 MB of text, else bpe; classifiers word]."))
@@ -132,6 +140,8 @@ class TrainArgs:
     eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")
     save_every: str | None = option(help=(
         "Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s]."))
+    log: str | None = option(choices=("tensorboard",), help=(
+        "Also log the metrics to TensorBoard, in RUN/tensorboard (pip install 'rnncli[tensorboard]')."))
     seed: int = option(0, help="Random seed.")
     on_nan: str = option("stop", choices=("stop", "skip"), help=(
         "On a non-finite loss: stop (keeping the last good checkpoint) or skip the batch."))
@@ -227,6 +237,16 @@ def resumed(saved: TrainArgs, now: TrainArgs) -> TrainArgs:
                 raise ConfigError(f"--resume cannot change {flag(f.name)} (the run has {getattr(saved, f.name)!r})")
             changes[f.name] = value
     return saved.with_values(**changes)
+
+
+def reapplied(saved: TrainArgs, now: TrainArgs, source: str) -> TrainArgs:
+    """A new run with the options ``saved`` was given (the planner chooses the rest again, for this
+    corpus and machine), then those given ``now``; ``config`` records where they came from."""
+    recorded = {f.name for f in options(type(now)) if f.metadata["opt"].record} - {"config"}
+    values = {name: getattr(saved, name) for name in saved.given & recorded}
+    values.update({name: getattr(now, name) for name in now.given})
+    values["config"] = source
+    return type(now).of(**values)  # type: ignore[no-any-return]
 
 
 def from_record(cls: type, values: dict[str, Any], given: list[str]) -> TrainArgs:

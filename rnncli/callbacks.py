@@ -1,12 +1,15 @@
-"""Callbacks the training loop calls: saving a run directory, and timing steps."""
+"""Callbacks the training loop calls: saving a run directory, logging to TensorBoard, timing steps."""
 
 from __future__ import annotations
 
+import importlib.util
+import math
 import time
+from pathlib import Path
 from typing import Any
 
 from rnncli.checkpoint import BEST, LAST, RunDir, group, load_checkpoint, pack
-from rnncli.errors import FormatError
+from rnncli.errors import ConfigError, FormatError
 from rnncli.fileio import write_bytes
 from rnncli.training import Callback, Trainer
 
@@ -68,6 +71,37 @@ class Checkpointer(Callback):
             raise FormatError(f"{path}: checkpoint cannot be resumed ({exc})") from None
         self.saved_step = trainer.counters.step
         trainer.metrics = [r for r in self.run.read_metrics() if r.get("step", 0) <= trainer.counters.step]
+
+
+TENSORBOARD = "tensorboard"
+
+
+def require_tensorboard() -> None:
+    """Refuse --log tensorboard up front, before any data is read, when the extra is missing."""
+    if importlib.util.find_spec("tensorboard") is None:
+        raise ConfigError("--log tensorboard needs the tensorboard package: pip install 'rnncli[tensorboard]'")
+
+
+class TensorBoardLogger(Callback):
+    """The scalars of metrics.jsonl, at each evaluation, as TensorBoard event files in ``directory``
+    (``tensorboard --logdir RUN/tensorboard``). Rank 0 writes; a resumed run appends a new file."""
+
+    def __init__(self, directory: Path) -> None:
+        from torch.utils.tensorboard import SummaryWriter
+
+        self.writer = SummaryWriter(str(directory))
+
+    def on_evaluation(self, trainer: Trainer, record: dict[str, Any], improved: bool) -> None:
+        for key, value in record.items():
+            if key != "step" and isinstance(value, (int, float)) and math.isfinite(value):
+                self.writer.add_scalar(key, value, record["step"])
+        self.writer.flush()
+
+    def on_interrupt(self, trainer: Trainer) -> None:
+        self.writer.flush()
+
+    def on_end(self, trainer: Trainer, final: dict[str, Any]) -> None:
+        self.writer.close()
 
 
 class StepTimer(Callback):

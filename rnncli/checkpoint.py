@@ -177,6 +177,24 @@ class RunConfig:
             raise FormatError(f"{source}: invalid run configuration") from None
 
 
+def fresh_run_dir(root: str | os.PathLike[str], name: str) -> Path:
+    """A new, empty directory ``root/name`` (``name-2``, ``name-3``, ... if taken): created here, so
+    two runs started in the same second never share one."""
+    base = Path(root)
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InputError(f"{base}: cannot create the runs directory ({exc.strerror})") from None
+    for k in range(1, 10_000):
+        path = base / (name if k == 1 else f"{name}-{k}")
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
+    raise InputError(f"{base}: no free run directory named {name}")
+
+
 class RunDir:
     """The files of one run, with atomic writes and validated reads."""
 

@@ -16,27 +16,29 @@ import signal
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import torch
 
-from rnncli.args import LM, TrainArgs, check_bounds, refuse_inapplicable, resumed
-from rnncli.callbacks import Checkpointer
-from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model
+from rnncli.args import LM, TrainArgs, check_bounds, reapplied, refuse_inapplicable, resumed
+from rnncli.callbacks import TENSORBOARD, Checkpointer, TensorBoardLogger, require_tensorboard
+from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model, fresh_run_dir
 from rnncli.data import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current, init_from_environment, shutdown
 from rnncli.errors import ConfigError, InputError
 from rnncli.models.config import ModelConfig
-from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, budget_candidates, infer_task, lm_holdout,
-                         lm_shapes, plan_run, plan_tokenizer, summary)
+from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, budget_candidates, default_level, infer_task,
+                         lm_holdout, lm_shapes, plan_run, plan_tokenizer, summary)
 from rnncli.text.build import VocabOptions, VocabReport, build_from_texts, build_vocabulary
 from rnncli.text.labelled import Example, looks_labelled, read_labelled
 from rnncli.text.reader import STDIN, check_inputs
 from rnncli.text.vocab import Vocab, load_vocab
-from rnncli.training import Callback, EvalCadence, Task, Trainer
+from rnncli.training import Callback, EvalCadence, StopRequested, Task, Trainer
 
 Report = Callable[[str], None]
+RUNS_ROOT = "runs"
 
 
 def _silent(message: str) -> None:
@@ -57,43 +59,111 @@ def train(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callbac
           started: float | None = None) -> TrainResult:
     """Train as ``rnncli train`` does: guard the run directory, hold its lock, run, report.
 
-    A new run directory is removed again if the run fails before its first checkpoint. A first
-    SIGINT or SIGTERM finishes the step, saves and raises :class:`StopRequested`.
+    Without ``output``, the run gets a new directory under ``runs/``. A corpus of ``-`` is read from
+    stdin once, into a temporary file that lives as long as the set-up needs it. A new run directory
+    is removed again if the run fails before its first checkpoint. A first SIGINT or SIGTERM
+    finishes the step, saves and raises :class:`StopRequested`.
     """
     started = started or time.time()
     check_bounds(args)
-    if not args.output:
-        raise ConfigError("missing option --output / -o (the run directory)")
+    if args.config is not None:
+        args = _from_config(args)
+    if args.valid == STDIN:
+        raise ConfigError("--valid cannot read stdin: give the validation text as a file")
+    if args.log == TENSORBOARD:
+        require_tensorboard()
     dist = init_from_environment("cuda" if args.device in ("auto", "cuda") and torch.cuda.is_available() else "cpu")
     clean = False
     try:
-        if not dist.is_main:  # rank 0 checks, locks and reports; the others follow it
-            result = _train_here(args, _silent, (), started)
-        else:
-            result = _train_guarded(args, report, callbacks, started)
+        if dist.enabled and (STDIN in args.corpus or not args.output):
+            raise ConfigError("a distributed run needs --output and corpus files: every process reads them")
+        with _stdin_file(args) as stdin_file:
+            if not dist.is_main:  # rank 0 checks, locks and reports; the others follow it
+                result = _train_here(args, stdin_file, _silent, (), started)
+            else:
+                result = _train_guarded(args, stdin_file, report, callbacks, started)
         clean = True
         return result
     finally:
         shutdown(clean)
 
 
-def _train_guarded(args: TrainArgs, report: Report, callbacks: Sequence[Callback], started: float) -> TrainResult:
+def _from_config(args: TrainArgs) -> TrainArgs:
+    """--config: the options another run was given, with those given now on top."""
+    if args.resume:
+        raise ConfigError("--config starts a new run and --resume continues one: give one of them")
+    source = Path(args.config or "")
+    run = RunDir(source if source.is_dir() else source.parent)
+    if not source.exists():
+        raise InputError(f"--config {source}: no such run directory or file")
+    if source.is_file() and source.name != CONFIG:
+        raise ConfigError(f"--config {source}: give a run directory or its {CONFIG}")
+    run.require(CONFIG)
+    return reapplied(run.load_config(type(args)).plan.args, args, str(run.file(CONFIG)))
+
+
+@contextlib.contextmanager
+def _stdin_file(args: TrainArgs) -> Iterator[str | None]:
+    """Standard input read once into a file beside the token cache, when the corpus is ``-``."""
+    if STDIN not in args.corpus:
+        yield None
+        return
+    import sys
+
+    from rnncli.fileio import spooled_stdin
+    from rnncli.tokencache import cache_dir
+
+    if sys.stdin is None or sys.stdin.isatty():
+        raise ConfigError("the corpus is - (stdin), but stdin is a terminal: pipe the text in or name a file")
+    with spooled_stdin(cache_dir()) as path:
+        yield str(path)
+
+
+def _train_guarded(args: TrainArgs, stdin_file: str | None, report: Report, callbacks: Sequence[Callback],
+                   started: float) -> TrainResult:
+    created = not args.output
+    if created:
+        if args.resume:
+            raise ConfigError("--resume needs --output / -o: the run to continue")
+        args = args.with_values(output=str(fresh_run_dir(RUNS_ROOT, _run_name(args, stdin_file))))
+        report(f"run directory: {args.output}")
     run = RunDir(args.output)
     if not args.resume and run.file(CONFIG).exists() and not args.force:
         raise ConfigError(f"{args.output} already holds a run: --resume to continue it, --force to replace it")
-    created = not run.path.exists()
+    created = created or not run.path.exists()
     run.create()
     try:
         with run.lock():
-            return _train_here(args, report, callbacks, started)
+            return _train_here(args, stdin_file, report, callbacks, started)
+    except StopRequested as stop:
+        stop.path = args.output
+        raise
     except BaseException:
         if created and not run.file(LAST).exists():
             shutil.rmtree(run.path, ignore_errors=True)
         raise
 
 
-def _train_here(args: TrainArgs, report: Report, callbacks: Sequence[Callback], started: float) -> TrainResult:
-    prepared = prepare(args, report, callbacks, started)
+def _run_name(args: TrainArgs, stdin_file: str | None) -> str:
+    """``<model>-<level>-<date>-<time>``, with the level the run will build (or --vocab's)."""
+    if args.vocab is not None:
+        level = load_vocab(args.vocab).level
+    else:
+        corpus = _sources(check_inputs(args.corpus), stdin_file)
+        level = args.level or default_level(_task(args, corpus, _silent), _bytes(corpus))
+    return f"{args.model or 'lstm'}-{level}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def _sources(corpus: list[str], stdin_file: str | None) -> list[str]:
+    """The files to read: ``-`` stands for the copy of stdin."""
+    if STDIN in corpus and stdin_file is None:
+        raise ConfigError("the corpus is - (stdin): pipe it in again, or name the corpus files")
+    return [stdin_file if p == STDIN and stdin_file else p for p in corpus]
+
+
+def _train_here(args: TrainArgs, stdin_file: str | None, report: Report, callbacks: Sequence[Callback],
+                started: float) -> TrainResult:
+    prepared = prepare(args, report, callbacks, started, stdin_file)
     report(prepared.summary())
     trainer = prepared.trainer
     with graceful_stop(trainer, report):
@@ -149,18 +219,19 @@ class TaskData(Protocol):
 
 
 def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callback] = (),
-            started: float | None = None) -> Prepared:
-    """Everything a run needs before the loop starts (without the directory guard and lock)."""
+            started: float | None = None, stdin_file: str | None = None) -> Prepared:
+    """Everything a run needs before the loop starts (without the directory guard and lock);
+    ``stdin_file`` holds what stdin gave when the corpus is ``-``."""
     started = started or time.time()
     run = RunDir(args.output)
     saved = _saved(run, args)
     if saved is not None:
         refuse_inapplicable(args, saved.task, None, building=False)
         args = resumed(saved.plan.args, args)
-    task = saved.task if saved else _task(args, report)
     if not args.corpus:
-        raise ConfigError("no corpus given" if task == LM else "no training data given")
-    corpus = check_inputs(args.corpus)
+        raise ConfigError("no training data given" if args.task == "classify" else "no corpus given")
+    corpus = _sources(check_inputs(args.corpus), stdin_file)
+    task = saved.task if saved else _task(args, corpus, report)
     machine, device = _machine(args)
     tokenizer = saved.plan.tokenizer if saved else plan_tokenizer(args, task, _bytes(corpus))
     data = (_lm_data if task == LM else _classifier_data)(args, corpus, tokenizer, run, saved, report)
@@ -185,9 +256,8 @@ def _saved(run: RunDir, args: TrainArgs) -> RunConfig | None:
     return saved
 
 
-def _task(args: TrainArgs, report: Report) -> str:
-    labelled = bool(args.corpus) and args.task is None and args.model != "bow" and \
-        all(looks_labelled(p) for p in args.corpus)
+def _task(args: TrainArgs, corpus: list[str], report: Report) -> str:
+    labelled = bool(corpus) and args.task is None and args.model != "bow" and all(looks_labelled(p) for p in corpus)
     task, why = infer_task(args, labelled)
     if why:
         report(why)
@@ -261,6 +331,8 @@ def _trainer(plan: RunPlan, data: TaskData, run: RunDir, device: torch.device, c
     task.setup_model(model, fresh=not resume)
     model = wrap(model, device, unused=bool(plan.model.cutoffs))
     checkpointer = Checkpointer(run, plan.loop.save_every, plan.loop.save_every_steps)
+    if plan.args.log == TENSORBOARD and current().is_main:
+        callbacks = [TensorBoardLogger(run.file(TENSORBOARD)), *callbacks]
     deadline = None if plan.loop.time_budget is None else started + plan.loop.time_budget
     trainer = Trainer(model, task, plan.loop, device, [checkpointer, *callbacks], EvalCadence(), deadline)
     if resume:
@@ -304,8 +376,6 @@ def _lm_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPlan, run: 
     the validation text: --valid, else the held-out tail of the corpus."""
     from rnncli.tokencache import cached_corpus
 
-    if STDIN in corpus:  # the vocabulary, the token cache's key and its ids each read the corpus
-        raise ConfigError("training reads its corpus more than once: give a file, not stdin")
     if args.valid is not None:
         check_inputs([args.valid])
     vocab = obtain_vocab(tokenizer, run, saved.model.vocab_size if saved else None,

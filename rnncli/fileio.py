@@ -13,6 +13,7 @@ import contextlib
 import json
 import os
 import stat
+import sys
 import tempfile
 from pathlib import Path
 from typing import IO, Any, Iterator
@@ -66,6 +67,23 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "wb") -> Iterator[IO[
             os.unlink(tmp)
         raise
     fsync_dir(directory)
+
+
+@contextlib.contextmanager
+def spooled_stdin(directory: str | os.PathLike[str], block: int = MiB) -> Iterator[Path]:
+    """Standard input copied once, block by block (memory stays flat), into a temporary file in
+    ``directory`` that is removed on leaving, however the block is left (Ctrl-C included)."""
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".stdin.", suffix=".txt", dir=directory)
+    try:
+        source = sys.stdin.buffer
+        with os.fdopen(fd, "wb") as out:
+            while chunk := source.read(block):
+                out.write(chunk)
+        yield Path(tmp)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _umask() -> int:

@@ -22,6 +22,7 @@ from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.errors import TrainingError
 from rnncli.plan import TrainOptions
+from rnncli.scores import best_of
 
 __all__ = ["Callback", "Counters", "EvalCadence", "Event", "EventReporter", "StopRequested", "Task", "Trainer",
            "TrainOptions"]
@@ -76,9 +77,9 @@ class Event:
 class StopRequested(Exception):
     """Raised out of :meth:`Trainer.run` after a clean save when a signal asked to stop."""
 
-    def __init__(self, signum: int, step: int) -> None:
+    def __init__(self, signum: int, step: int, path: str = "") -> None:
         super().__init__(f"stopped by signal {signum} at step {step}")
-        self.signum, self.step = signum, step
+        self.signum, self.step, self.path = signum, step, path
 
 
 @dataclass
@@ -399,15 +400,7 @@ class Trainer:
 
     def best_record(self) -> dict[str, Any] | None:
         """The evaluation with the best score (the one best.safetensors holds); None before any."""
-        scored = []
-        for record in self.metrics:
-            try:
-                score = self.task.score(record)
-            except (KeyError, TypeError):  # a metric that was not finite is stored as null
-                continue
-            if math.isfinite(score):
-                scored.append((score, -record["step"], record))
-        return max(scored, key=lambda item: item[:2])[2] if scored else None
+        return best_of(self.metrics, self.task.score)
 
     @property
     def module(self) -> nn.Module:

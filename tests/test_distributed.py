@@ -43,6 +43,13 @@ def test_two_gloo_processes_match_one(tmp_path, task, data, extra):
         assert abs(x["train_loss"] - y["train_loss"]) < 2e-3 * max(1.0, abs(x["train_loss"]))
     files = {p.name for p in (tmp_path / "two").iterdir()}
     assert {"config.json", "vocab.json", "best.safetensors", "last.safetensors", "metrics.jsonl"} <= files
+    shown = subprocess.run([sys.executable, "-m", "rnncli", "info", "-c", str(tmp_path / "two"), "--json"],
+                           capture_output=True, text=True, timeout=120)
+    facts = json.loads(shown.stdout)
+    assert facts["plan"]["machine"]["world"] == 2 and facts["steps"] == 12
+    assert facts["last"]["val_loss"] == b[-1]["val_loss"]
+    assert "2 processes" in subprocess.run([sys.executable, "-m", "rnncli", "info", "-c", str(tmp_path / "two")],
+                                           capture_output=True, text=True, timeout=120).stdout
 
 
 def test_distributed_resume_across_world_sizes(tmp_path):

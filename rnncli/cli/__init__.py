@@ -7,12 +7,12 @@ import sys
 
 from rnncli.cli.app import app, silence_stdout
 from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate,  # noqa: F401
-                        lecture as _lecture, lm as _lm, train as _train, vocab as _vocab)
+                        info as _info, lecture as _lecture, lm as _lm, train as _train, vocab as _vocab)
 
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="rnncli")
     except BrokenPipeError:
         silence_stdout()
         sys.exit(0)

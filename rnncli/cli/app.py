@@ -87,7 +87,14 @@ app = typer.Typer(
     cls=RnncliGroup,
     help="Sequence learning with recurrent networks (RNN, LSTM, GRU), from the command line.",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+
+def command(name: str) -> Any:
+    """Register a command under ``name`` with its examples at the end of its ``--help``."""
+    from rnncli.cli.examples import epilog
+
+    return app.command(name, epilog=epilog(name))

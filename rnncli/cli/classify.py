@@ -7,13 +7,13 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rnncli.cli.app import app
+from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, note_stdin, open_output
 from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Errors,
                                 Weights)
 
 
-@app.command()
+@command("classify")
 def classify(
     run: Annotated[str, RUN_OPT],
     file: Annotated[str, typer.Argument(help="Texts, one per line ('-' for stdin).")] = STDIO,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 
 from rnncli.args import Opt, flag, options
+from rnncli.cli.complete import COMPLETERS
 
 
 def _annotation(hint: Any, opt: Opt) -> Any:
@@ -29,7 +30,8 @@ def _parameter_info(name: str, hint: Any, opt: Opt) -> Any:
     if opt.argument:
         return typer.Argument(help=text, show_default=False)
     bounds = {k: v for k, v in (("min", opt.min), ("max", opt.max)) if v is not None and hint is not str}
-    return typer.Option(*(opt.flags or (flag(name),)), help=text, rich_help_panel=opt.panel, **bounds)
+    completion = {"autocompletion": COMPLETERS[opt.complete]} if opt.complete else {}
+    return typer.Option(*(opt.flags or (flag(name),)), help=text, rich_help_panel=opt.panel, **bounds, **completion)
 
 
 def command_signature(args_class: type) -> list[inspect.Parameter]:

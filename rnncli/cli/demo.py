@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from rnncli.cli.app import app
+from rnncli.cli.app import command
 from rnncli.cli.common import info
 from rnncli.cli.train import run_training
 
@@ -32,7 +32,7 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
     return paths
 
 
-@app.command()
+@command("demo")
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its runs (replaced).")] = Path("runs/demo"),
     seconds: Annotated[float, typer.Option(min=5, max=3600, help="Training time for the language model.")] = 45,

@@ -7,13 +7,13 @@ from typing import Annotated, Any, Optional
 
 import typer
 
-from rnncli.cli.app import app
+from rnncli.cli.app import command
 from rnncli.cli.common import err_console, open_output, warn
 from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Errors,
                                 Weights)
 
 
-@app.command()
+@command("evaluate")
 def evaluate(
     run: Annotated[str, RUN_OPT],
     data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],

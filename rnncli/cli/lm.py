@@ -8,12 +8,12 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rnncli.cli.app import app
+from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, open_output
 from rnncli.cli.options import RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Weights
 
 
-@app.command()
+@command("generate")
 def generate(
     run: Annotated[str, RUN_OPT],
     prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="Text to continue; without it, prompts are read from stdin, one per line.")] = None,

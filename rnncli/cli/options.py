@@ -6,6 +6,8 @@ from typing import Literal
 
 import typer
 
+from rnncli.cli.complete import run_dirs
+
 Errors = Literal["strict", "replace"]
 Device = Literal["auto", "cpu", "cuda", "mps"]
 Weights = Literal["best", "last"]
@@ -13,5 +15,6 @@ Weights = Literal["best", "last"]
 ENCODING_OPT = typer.Option("--encoding", help="Text encoding of the input.")
 ERRORS_OPT = typer.Option("--errors", help="On undecodable bytes: stop (strict) or use U+FFFD.")
 THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
-RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.")
+RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.",
+                       autocompletion=run_dirs)
 WEIGHTS_OPT = typer.Option("--weights", help="best (lowest validation loss) or last checkpoint.")

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rnncli.args import TrainArgs, option_names
-from rnncli.cli.app import app
+from rnncli.cli.app import command
 from rnncli.cli.common import info
 from rnncli.cli.declare import command_signature, given_names
 
@@ -47,8 +47,9 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
         result = execute(args, say, [EventReporter(printer)], started)
     except StopRequested as stop:
         printer.close()
-        info(f"stopped at step {stop.step}: the run is saved in {args.output}; "
-             f"continue it with: rnncli train -o {args.output} --resume")
+        info(f"stopped at step {stop.step}: the run is saved in {stop.path}; "
+             f"continue it with: rnncli train -o {stop.path} --resume")
+        _print_run_dir(args, stop.path)
         raise typer.Exit(128 + stop.signum) from None
     finally:
         printer.close()
@@ -59,11 +60,17 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
     else:  # the record best.safetensors was saved at
         outcome = (f"best macro_f1 {_fmt(best.get('macro_f1'))} (accuracy {_fmt(best.get('accuracy'))}) "
                    f"at step {best.get('step')}")
-    say(f"done: step {final.get('step')}, {outcome} in {time.time() - started:.0f}s; run saved in {args.output}")
+    say(f"done: step {final.get('step')}, {outcome} in {time.time() - started:.0f}s; run saved in {result.path}")
+    _print_run_dir(args, result.path)
+
+
+def _print_run_dir(args: TrainArgs, path: str) -> None:
+    if args.print_run_dir:
+        print(path, flush=True)
 
 
 def _fmt(value: float | None, spec: str = ".4f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-app.command("train")(make_train_command())
+command("train")(make_train_command())

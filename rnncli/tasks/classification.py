@@ -13,6 +13,7 @@ from rnncli.data import ClassBatches, pad_batch
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
+from rnncli.scores import classifier_score
 from rnncli.text.vocab import Vocab
 from rnncli.training import Task
 
@@ -98,8 +99,7 @@ class ClassificationTask(Task):
         return {"val_loss": loss, "accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"]}
 
     def score(self, metrics: dict[str, float]) -> float:
-        # macro-F1 first; among equals, the lower loss
-        return metrics["macro_f1"] - 1e-6 * metrics["val_loss"]
+        return classifier_score(metrics)
 
     def eval_size(self) -> int:
         return len(self.valid[0])

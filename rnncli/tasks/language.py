@@ -12,8 +12,9 @@ from torch import Tensor, nn
 from rnncli.data import LMWindows, TokenText, eval_columns
 from rnncli.device import autocast
 from rnncli.distributed import current
-from rnncli.models.lm import LanguageModel, State
 from rnncli.errors import FormatError
+from rnncli.models.lm import LanguageModel, State
+from rnncli.scores import lm_score
 from rnncli.training import Task
 
 LN2 = math.log(2)
@@ -108,7 +109,7 @@ class LanguageModelTask(Task):
         return {"val_loss": result["loss"], "val_ppl": result["ppl"], "val_bpc": result["bpc"]}
 
     def score(self, metrics: dict[str, float]) -> float:
-        return -metrics["val_loss"]
+        return lm_score(metrics)
 
     def eval_size(self) -> int:
         return len(self.valid)

@@ -1,0 +1,63 @@
+"""The examples at the end of every command's ``--help``: real commands on the bundled sample data
+(`rnncli sample-data` writes more), so a reader can paste them."""
+
+from __future__ import annotations
+
+EXAMPLES: dict[str, tuple[str, ...]] = {
+    "train": (
+        "rnncli train sample_data/english.txt --time-budget 60   # a character LSTM in runs/",
+        "RUN=$(rnncli train sample_data/topics.tsv --model gru -q --print-run-dir)",
+        "zcat corpus.txt.gz | rnncli train - --valid valid.txt -o run --level bpe",
+        "rnncli train --config run/config.json other.txt -o run2   # the same options on another corpus",
+    ),
+    "generate": (
+        "rnncli generate -c run --prompt 'The ' -n 3 --temperature 0.8",
+        "printf 'Once\\nThe king\\n' | rnncli generate -c run --format jsonl",
+    ),
+    "classify": (
+        "rnncli classify -c run texts.txt",
+        "echo 'win a free prize now' | rnncli classify -c run --format jsonl",
+    ),
+    "evaluate": (
+        "rnncli evaluate -c run valid.txt",
+        "rnncli evaluate -c run test.tsv --json | jq .accuracy",
+    ),
+    "info": (
+        "rnncli info -c run",
+        "rnncli info -c run --json | jq .parameters",
+    ),
+    "build-vocab": (
+        "rnncli build-vocab sample_data/english.txt --level char -o char.json",
+        "rnncli build-vocab corpus.txt --level bpe --vocab-size 8000 -o bpe.json",
+    ),
+    "encode": (
+        "echo 'hello world' | rnncli encode -v char.json",
+        "rnncli encode -v bpe.json corpus.txt --format jsonl > ids.jsonl",
+    ),
+    "decode": (
+        "echo '8 5 12 12 15' | rnncli decode -v char.json",
+        "rnncli encode -v bpe.json corpus.txt | rnncli decode -v bpe.json",
+    ),
+    "sample-data": (
+        "rnncli sample-data english -o english.txt",
+        "rnncli sample-data word-order --lines 2000 -o word-order.tsv",
+    ),
+    "demo": (
+        "rnncli demo",
+        "rnncli demo --seconds 20 --dir /tmp/demo",
+    ),
+    "gradients": (
+        "rnncli gradients --plot gradients.png",
+        "rnncli gradients -c run --file valid.txt --json",
+    ),
+    "plot": (
+        "rnncli plot run -o curves.png",
+        "rnncli plot runs/lstm-char-* -o compare.png",
+    ),
+}
+
+
+def epilog(command: str) -> str:
+    """The examples of ``command`` as a help epilog (paragraphs: Typer joins single line breaks)."""
+    lines = EXAMPLES[command]
+    return "\n\n".join(["Examples:", *(f"  {line}" for line in lines)]).replace("[", "\\[")

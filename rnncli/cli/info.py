@@ -1,0 +1,79 @@
+"""info: what a run is and how far it got, without opening its JSON files."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from rnncli.cli.app import command
+from rnncli.cli.common import open_output
+from rnncli.cli.options import RUN_OPT
+
+METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1")
+
+
+@command("info")
+def info(
+    run: Annotated[str, RUN_OPT],
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """A run's task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
+    from rnncli.api import describe
+
+    facts = describe(run)
+    with open_output(None) as out:
+        out.write(json.dumps(facts) + "\n" if as_json else "".join(f"{k:<12} {v}\n" for k, v in _lines(facts)))
+
+
+def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    model, plan = facts["model"], facts["plan"]
+    kind = "language model" if facts["task"] == "lm" else f"classifier of {len(facts['labels'])} labels"
+    layers = f"hidden {model['hidden']} x {model['layers']} layer{'s' if model['layers'] > 1 else ''}"
+    head = f"adaptive softmax {model['cutoffs']}" if model.get("cutoffs") else (
+        "bidirectional" if model.get("bidirectional") else "")
+    data, loop, machine = plan["data"], plan["loop"], plan["machine"]
+    batch = f"batch {data['batch_size']}" + (f" x bptt {data['bptt']}" if data.get("bptt") else "")
+    budget = f", time budget {loop['time_budget']:g}s" if loop.get("time_budget") else ""
+    stop = f", patience {loop['patience']}" if loop.get("patience") else ""
+    processes = f", {machine['world']} processes" if machine["world"] > 1 else ""
+    seen = ", ".join(f"{v:,} {k.removesuffix('_seen')}" for k, v in facts["seen"].items())
+    given = " ".join(_flag(k, plan["args"][k]) for k in plan["given"]) or "(none: every choice planned)"
+    rows = [("run", facts["path"]), ("task", f"{model['kind']} {kind}"),
+            ("parameters", f"{facts['parameters']:,}" if facts["parameters"] is not None else "no checkpoint yet"),
+            ("vocabulary", f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens"),
+            ("model", ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
+            ("training", f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
+            ("machine", f"{machine['device']}, {machine['precision']}, {machine['threads']} threads{processes}"),
+            ("given", given),
+            ("progress", f"step {facts['steps']:,}, epoch {facts['epochs']:.2f}, {facts['train_seconds']:.0f}s"
+             + (f", {seen} seen" if seen else "")),
+            ("best", _metrics(facts["best"])), ("last", _metrics(facts["last"]))]
+    if facts["labels"]:
+        rows.insert(2, ("labels", ", ".join(facts["labels"])))
+    rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
+    rows.append(("onnx", "exported" if facts["onnx"] else "not exported"))
+    return rows
+
+
+def _flag(name: str, value: Any) -> str:
+    option = "--" + name.replace("_", "-")
+    if name == "corpus":
+        return " ".join(value)
+    return option if value is True else f"{option} {value}"
+
+
+def _metrics(record: dict[str, Any] | None) -> str:
+    if not record:
+        return "no evaluation yet"
+    shown = [f"{k} {record[k]:.4f}" for k in METRICS if isinstance(record.get(k), (int, float))]
+    return f"step {record['step']:,}: " + (", ".join(shown) or "no validation figures")
+
+
+def _size(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1000
+    return f"{n} B"

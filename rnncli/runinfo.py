@@ -1,0 +1,76 @@
+"""A run directory summarised: what ``rnncli info`` prints and ``rnncli.describe`` returns.
+
+Everything comes from the files the run wrote (config.json, vocab.json, metrics.jsonl and the
+safetensors headers), without building the model: the parameter count is the sum of the shapes in
+the checkpoint's header, so it is what the weights hold, whatever version wrote them.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import struct
+from pathlib import Path
+from typing import Any
+
+from rnncli.checkpoint import (
+    BEST,
+    CONFIG,
+    LAST,
+    MAX_HEADER,
+    METRICS,
+    MODEL,
+    VOCAB,
+    RunDir,
+)
+from rnncli.errors import FormatError
+from rnncli.scores import best_of, classifier_score, lm_score
+
+ONNX = "model.onnx"
+
+
+def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
+    """The name and shape of every tensor in a safetensors file, from its header alone."""
+    with open(path, "rb") as handle:
+        head = handle.read(8)
+        if len(head) < 8:
+            raise FormatError(f"{path}: truncated checkpoint")
+        (size,) = struct.unpack("<Q", head)
+        if size > MAX_HEADER:
+            raise FormatError(f"{path}: not a safetensors checkpoint (header of {size:,} bytes)")
+        try:
+            header = json.loads(handle.read(size).decode("utf-8"))
+            return {name: tuple(int(d) for d in entry["shape"]) for name, entry in header.items()
+                    if name != "__metadata__"}
+        except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError, ValueError):
+            raise FormatError(f"{path}: not a safetensors checkpoint (unreadable header)") from None
+
+
+def parameters(path: Path) -> int:
+    """Model parameters in a checkpoint (its ``model/`` tensors)."""
+    return sum(math.prod(shape) for name, shape in tensor_shapes(path).items() if name.startswith(MODEL))
+
+
+def describe(path: str) -> dict[str, Any]:
+    """Task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
+    run = RunDir(path)
+    run.require(CONFIG, VOCAB)
+    config = run.load_config()
+    plan, model = config.plan, config.model
+    weights = next((run.file(n) for n in (BEST, LAST) if run.file(n).is_file()), None)
+    records = run.read_metrics() if run.file(METRICS).is_file() else []
+    last = records[-1] if records else None
+    vocab = run.load_vocab(model.vocab_size)
+    files = {p.name: p.stat().st_size for p in sorted(run.path.iterdir()) if p.is_file() and not p.name.startswith(".")}
+    return {
+        "path": str(run.path), "task": config.task, "model": model.to_json(),
+        "parameters": parameters(weights) if weights is not None else None,
+        "vocabulary": {"level": vocab.level, "size": len(vocab)},
+        "labels": run.load_labels(model.num_labels) if config.task == "classify" else None,
+        "plan": plan.to_json(),
+        "steps": int(last["step"]) if last else 0, "epochs": float(last.get("epoch", 0)) if last else 0.0,
+        "train_seconds": float(last.get("elapsed_s", 0)) if last else 0.0,
+        "seen": {k: v for k, v in (last or {}).items() if k.endswith("_seen")},
+        "best": best_of(records, lm_score if config.task == "lm" else classifier_score), "last": last,
+        "files": files, "onnx": ONNX in files,
+    }
