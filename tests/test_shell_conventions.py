@@ -110,14 +110,22 @@ def test_bash_completes_commands_options_and_run_directories(tmp_path, cli):
     assert complete("rnncli generate -c runs/", cwd=tmp_path) == ["runs/first"]
 
 
-def test_completion_installs_for_bash(tmp_path):
-    env = {**os.environ, "HOME": str(tmp_path), "SHELL": "/bin/bash"}
-    done = subprocess.run([sys.executable, "-m", "rnncli", "--install-completion", "bash"], env=env,
-                          capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0, done.stderr
+def test_completion_scripts_install_for_bash_and_show_for_zsh_and_fish(tmp_path):
+    """Typer detects the user's shell; the test names it instead (Typer's switch for that)."""
+    env = {**os.environ, "HOME": str(tmp_path), "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+
+    def rnncli(*args: str) -> str:
+        done = subprocess.run([sys.executable, "-m", "rnncli", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    assert "bash completion installed" in rnncli("--install-completion", "bash")
     scripts = list(tmp_path.rglob("rnncli*"))
     assert scripts and "_RNNCLI_COMPLETE=complete_bash" in scripts[0].read_text()
     assert "rnncli" in (tmp_path / ".bashrc").read_text()
+    assert "compdef _rnncli_completion rnncli" in rnncli("--show-completion", "zsh")
+    assert "complete --command rnncli" in rnncli("--show-completion", "fish")
 
 
 def commands() -> dict[str, typer.main.TyperCommand]:  # type: ignore[name-defined]
