@@ -125,29 +125,29 @@ class Run:
                  top_p: float = 1.0, seed: int | None = None, num_samples: int = 1,
                  stop_at_eos: bool = False) -> list[str]:
         """Continuations of ``prompt`` (without it), one per sample, as ``rnncli generate``."""
-        from rnncli.generation import SamplingOptions, sample_texts
+        from rnncli.generation import TorchLM
+        from rnncli.sampling import SamplingOptions, sample_texts
 
         self.require("lm")
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
-        return [text for text, _ in sample_texts(self.model, self.vocab, prompt, options, num_samples, self.device)]
+        return [text for text, _ in sample_texts(TorchLM(self.model, self.device), self.vocab, prompt, options,
+                                                 num_samples)]
 
     def classify(self, texts: Iterable[str], top: int = 1, threshold: float | None = None,
                  batch_size: int = 512) -> list[list[tuple[str, float]]]:
         """The ``top`` most likely labels of each text with their probabilities (those at or above
         ``threshold`` only), as ``rnncli classify``; an empty text gets no label."""
         from rnncli.evaluation import inference_precision
-        from rnncli.tasks.classification import featurize, predict_proba
+        from rnncli.onnxrun import top_labels
+        from rnncli.corpus import featurize
+        from rnncli.tasks.classification import predict_proba
 
         self.require("classify")
         texts = list(texts)
         sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
         probs = predict_proba(self.model, sequences, self.device, inference_precision(self.loaded, self.device),
                               batch_size)
-        k = min(top, len(self.labels))
-        best = (-probs).argsort(axis=1)[:, :k]
-        return [[] if not text.strip() else
-                [(self.labels[j], float(row[j])) for j in order if threshold is None or row[j] >= threshold]
-                for text, row, order in zip(texts, probs, best)]
+        return top_labels(texts, probs, self.labels, top, threshold)
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None) -> dict[str, Any]:

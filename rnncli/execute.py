@@ -21,17 +21,54 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import torch
 
-from rnncli.args import LM, TrainArgs, check_bounds, reapplied, refuse_inapplicable, resumed
-from rnncli.callbacks import TENSORBOARD, Checkpointer, TensorBoardLogger, require_tensorboard
-from rnncli.checkpoint import CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model, fresh_run_dir
-from rnncli.data import TokenText, encode_corpus, split_tail
+from rnncli.args import (
+    LM,
+    TrainArgs,
+    check_bounds,
+    reapplied,
+    refuse_inapplicable,
+    resumed,
+)
+from rnncli.callbacks import (
+    TENSORBOARD,
+    Checkpointer,
+    TensorBoardLogger,
+    require_tensorboard,
+)
+from rnncli.checkpoint import (
+    CONFIG,
+    LAST,
+    VOCAB,
+    RunConfig,
+    RunDir,
+    build_model,
+    fresh_run_dir,
+)
+from rnncli.corpus import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current, init_from_environment, shutdown
 from rnncli.errors import ConfigError, InputError
 from rnncli.models.config import ModelConfig
-from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, budget_candidates, default_level, infer_task,
-                         lm_holdout, lm_shapes, plan_run, plan_tokenizer, summary)
-from rnncli.text.build import VocabOptions, VocabReport, build_from_texts, build_vocabulary
+from rnncli.plan import (
+    CorpusFacts,
+    Machine,
+    RunPlan,
+    TokenizerPlan,
+    budget_candidates,
+    default_level,
+    infer_task,
+    lm_holdout,
+    lm_shapes,
+    plan_run,
+    plan_tokenizer,
+    summary,
+)
+from rnncli.text.build import (
+    VocabOptions,
+    VocabReport,
+    build_from_texts,
+    build_vocabulary,
+)
 from rnncli.text.labelled import Example, looks_labelled, read_labelled
 from rnncli.text.reader import STDIN, check_inputs
 from rnncli.text.vocab import Vocab, load_vocab
@@ -424,7 +461,8 @@ class ClassifierData:
     labels: list[str]
 
     def task(self, plan: RunPlan, device: torch.device) -> Task:
-        from rnncli.tasks.classification import ClassificationTask, featurize
+        from rnncli.corpus import featurize
+        from rnncli.tasks.classification import ClassificationTask
 
         index = {label: k for k, label in enumerate(self.labels)}
         train_y = [index[e.label] for e in self.train]

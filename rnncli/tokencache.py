@@ -18,7 +18,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from rnncli.data import TokenText, encoded_blocks, id_dtype
+from rnncli.corpus import TokenText, encoded_blocks, id_dtype
 from rnncli.fileio import write_json
 from rnncli.text.reader import STDIN
 from rnncli.text.vocab import Vocab

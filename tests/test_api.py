@@ -34,7 +34,7 @@ def test_generate_is_reproducible_by_seed(lm):
 def test_evaluate_equals_the_command(lm, cli):
     ours = lm.evaluate(SAMPLE / "english-valid.txt")
     theirs = json.loads(cli.ok("evaluate", "-c", lm.path, SAMPLE / "english-valid.txt", "--json").stdout)
-    assert ours == pytest.approx(theirs)
+    assert ours == pytest.approx(theirs, rel=1e-4)  # the command serves the ONNX export: other kernels
 
 
 def test_a_classifier_from_python(tmp_path):

@@ -168,7 +168,7 @@ def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
     from rnncli.models.config import ModelConfig
     from rnncli.models.lm import LanguageModel
     from rnncli.tasks.language import evaluate_lm
-    from rnncli.data import TokenText
+    from rnncli.corpus import TokenText
 
     torch.manual_seed(0)
     model = LanguageModel(ModelConfig(task="lm", kind="lstm", vocab_size=20, embed=8, hidden=16, layers=1))
@@ -185,15 +185,16 @@ def test_the_input_table_of_single_sample_generation_changes_nothing(kind, monke
     import torch
 
     from rnncli import generation
-    from rnncli.generation import SamplingOptions, generate
+    from rnncli.generation import TorchLM
+    from rnncli.sampling import SamplingOptions, generate
     from rnncli.models.config import ModelConfig
     from rnncli.models.lm import LanguageModel
 
     torch.manual_seed(0)
     model = LanguageModel(ModelConfig(task="lm", kind=kind, vocab_size=30, embed=8, hidden=16, layers=2))
     options = SamplingOptions(max_tokens=200, temperature=1.0, seed=3)
-    with_table = [int(t[0]) for t in generate(model, [5, 6], options)]
+    with_table = [int(t[0]) for t in generate(TorchLM(model), [5, 6], options)]
     monkeypatch.setattr(generation, "INPUT_TABLE_LIMIT", 0)
-    without = [int(t[0]) for t in generate(model, [5, 6], options)]
+    without = [int(t[0]) for t in generate(TorchLM(model), [5, 6], options)]
     assert with_table == without
     assert len(set(with_table)) > 5

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rnncli.data import encode_corpus
+from rnncli.corpus import encode_corpus
 from rnncli.text.vocab import build_char_vocab
 from rnncli.tokencache import cached_corpus
 

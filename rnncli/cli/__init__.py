@@ -6,7 +6,7 @@ import os
 import sys
 
 from rnncli.cli.app import app, silence_stdout
-from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate,  # noqa: F401
+from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate, export as _export,  # noqa: F401
                         info as _info, lecture as _lecture, lm as _lm, train as _train, vocab as _vocab)
 
 

@@ -8,9 +8,9 @@ from typing import Annotated, Literal, Optional
 import typer
 
 from rnncli.cli.app import command
-from rnncli.cli.common import STDIO, note_stdin, open_output
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Errors,
-                                Weights)
+from rnncli.cli.common import STDIO, info, note_stdin, open_output
+from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device,
+                                Errors, Weights)
 
 
 @command("classify")
@@ -26,20 +26,24 @@ def classify(
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
+    verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Label each input line with a trained classifier; streams in constant memory."""
-    from rnncli.api import load
+    from rnncli.serving import serving
     from rnncli.text.reader import LineReader, coalesced_blocks
 
     reader = LineReader(file, encoding, errors)
-    trained = load(run, weights, device, threads)
-    trained.require("classify")
-    note_stdin(file)
-    with open_output(None) as out:
-        for texts in coalesced_blocks(reader, 8192):
-            chosen = trained.classify(texts, top, threshold, batch_size)
-            out.write("\n".join(_format(labels, fmt, top > 1) for labels in chosen) + "\n")
-            out.flush()
+    with serving(run, "classify", weights, device, threads, info if verbose else _quiet) as trained:
+        note_stdin(file)
+        with open_output(None) as out:
+            for texts in coalesced_blocks(reader, 8192):
+                chosen = trained.classify(texts, top, threshold, batch_size)
+                out.write("\n".join(_format(labels, fmt, top > 1) for labels in chosen) + "\n")
+                out.flush()
+
+
+def _quiet(message: str) -> None:
+    pass
 
 
 def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:

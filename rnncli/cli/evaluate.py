@@ -8,9 +8,9 @@ from typing import Annotated, Any, Optional
 import typer
 
 from rnncli.cli.app import command
-from rnncli.cli.common import err_console, open_output, warn
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Errors,
-                                Weights)
+from rnncli.cli.common import err_console, info, open_output, warn
+from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device,
+                                Errors, Weights)
 
 
 @command("evaluate")
@@ -25,12 +25,13 @@ def evaluate(
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
     text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
     label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
+    verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
-    from rnncli.api import load
+    from rnncli.serving import serving
 
-    trained = load(run, weights, device, threads)
-    report = trained.evaluate(data, encoding, errors, text_column, label_column, warn)
+    with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as trained:
+        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn)
     source = report.pop("source", data)
     if as_json:
         with open_output(None) as out:

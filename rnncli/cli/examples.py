@@ -22,6 +22,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "rnncli evaluate -c run valid.txt",
         "rnncli evaluate -c run test.tsv --json | jq .accuracy",
     ),
+    "export": (
+        "rnncli export -c run   # run/onnx: classify and generate then start without torch",
+        "rnncli export -c run -o deploy/ --quantize int8 --check valid.txt",
+    ),
     "info": (
         "rnncli info -c run",
         "rnncli info -c run --json | jq .parameters",

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
 import typer
 
 from rnncli.cli.app import command
-from rnncli.cli.common import STDIO, open_output
-from rnncli.cli.options import RUN_OPT, THREADS_OPT, WEIGHTS_OPT, Device, Weights
+from rnncli.cli.common import STDIO, info, open_output
+from rnncli.cli.options import RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device, Weights
 
 
 @command("generate")
@@ -29,23 +29,30 @@ def generate(
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
     device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
+    verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
-    from rnncli.api import load
-    from rnncli.generation import SamplingOptions, generate as sample, sample_texts
-    from rnncli.text.vocab import StreamDecoder
+    from rnncli.sampling import SamplingOptions
+    from rnncli.serving import language_model
 
     options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
-    trained = load(run, weights, device, threads)
-    trained.require("lm")
-    model, vocab, target = trained.model, trained.vocab, trained.device
     prompts = [prompt] if prompt is not None else _stdin_prompts()
+    with language_model(run, weights, device, threads, info if verbose else lambda message: None) as (model, vocab):
+        _write_samples(model, vocab, prompts, options, num_samples, echo, fmt)
+
+
+def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num_samples: int, echo: bool,
+                   fmt: str) -> None:
+    """Samples for each prompt on stdout: text streamed as it comes (one sample), or whole samples."""
+    from rnncli.sampling import generate as sample, sample_texts
+    from rnncli.text.vocab import StreamDecoder
+
     with open_output(None) as out:
         first = True
         for text in prompts:
             ids = vocab.encode(text)
             if fmt == "jsonl":
-                for k, (body, count) in enumerate(sample_texts(model, vocab, text, options, num_samples, target)):
+                for k, (body, count) in enumerate(sample_texts(model, vocab, text, options, num_samples)):
                     out.write(json.dumps({"prompt": text, "sample": k, "text": body, "tokens": count},
                                          ensure_ascii=False) + "\n")
                 out.flush()
@@ -59,7 +66,7 @@ def generate(
                 if echo and text:
                     out.write(text)
                     last = text[-1]
-                for tokens in sample(model, ids, options, 1, target):
+                for tokens in sample(model, ids, options, 1):
                     piece = decoder.feed(int(tokens[0]))
                     if piece:
                         out.write(piece)
@@ -69,7 +76,7 @@ def generate(
                 out.write(tail + ("" if (tail or last).endswith("\n") else "\n"))
                 out.flush()
                 continue
-            for body, _ in sample_texts(model, vocab, text, options, num_samples, target):
+            for body, _ in sample_texts(model, vocab, text, options, num_samples):
                 if not first:
                     out.write("\n")
                 first = False

@@ -18,3 +18,4 @@ THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
 RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.",
                        autocompletion=run_dirs)
 WEIGHTS_OPT = typer.Option("--weights", help="best (lowest validation loss) or last checkpoint.")
+VERBOSE_OPT = typer.Option("--verbose", "-v", help="Say on stderr which engine serves (onnxruntime or torch) and why.")

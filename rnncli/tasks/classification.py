@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
 
 import numpy as np
 import torch
@@ -13,14 +12,8 @@ from rnncli.data import ClassBatches, pad_batch
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
-from rnncli.scores import classifier_score
-from rnncli.text.vocab import Vocab
+from rnncli.scores import classification_metrics, classifier_score
 from rnncli.training import Task
-
-
-def featurize(vocab: Vocab, texts: Sequence[str], max_len: int) -> list[list[int]]:
-    """Token ids of each text, truncated to ``max_len`` (the bag-of-words model adds its bigrams)."""
-    return [ids[:max_len] for ids in vocab.encode_batch(list(texts))]
 
 
 @torch.no_grad()
@@ -37,32 +30,6 @@ def predict_proba(model: Classifier, sequences: list[list[int]], device: torch.d
             logits = model(tokens.to(device), lengths)
             out[chosen] = F.softmax(logits.float(), dim=-1).cpu().numpy()
     return out
-
-
-def classification_metrics(gold: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
-    """Accuracy, macro-F1 (over labels with support or predictions), per-label P/R/F1, confusion."""
-    n = len(labels)
-    confusion = np.zeros((n, n), dtype=np.int64)
-    for g, p in zip(gold, predicted):
-        confusion[g, p] += 1
-    per_label: dict[str, dict[str, float]] = {}
-    f1s = []
-    for k, label in enumerate(labels):
-        tp = int(confusion[k, k])
-        support = int(confusion[k].sum())
-        predicted_k = int(confusion[:, k].sum())
-        precision = tp / predicted_k if predicted_k else 0.0
-        recall = tp / support if support else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
-        if support or predicted_k:
-            f1s.append(f1)
-    total = int(confusion.sum())
-    return {"accuracy": float(np.trace(confusion)) / total if total else 0.0,
-            "macro_f1": float(np.mean(f1s)) if f1s else 0.0,
-            "per_label": per_label,
-            "confusion": confusion.tolist(),
-            "examples": total}
 
 
 class ClassificationTask(Task):

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncli.data import LMWindows, TokenText, eval_columns
+from rnncli.corpus import EVAL_COLUMN_TOKENS, TokenText, lm_figures
+from rnncli.data import LMWindows, eval_columns
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.errors import FormatError
@@ -17,7 +17,6 @@ from rnncli.models.lm import LanguageModel, State
 from rnncli.scores import lm_score
 from rnncli.training import Task
 
-LN2 = math.log(2)
 
 
 def detach(state: State | None) -> State | None:
@@ -28,7 +27,6 @@ def detach(state: State | None) -> State | None:
     return state.detach()
 
 
-EVAL_COLUMN_TOKENS = 4096
 
 
 @torch.no_grad()
@@ -64,10 +62,7 @@ def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, pre
             count += int(keep.sum())
     model.train(was_training)
     total, count = dist.sum([total, float(count)])
-    count = int(count)
-    loss = total / max(1, count)
-    return {"loss": loss, "ppl": math.exp(min(loss, 700.0)), "bpc": total / LN2 / max(1, text.chars),
-            "tokens": count + 1, "chars": text.chars}
+    return lm_figures(total, int(count), text.chars)
 
 
 class LanguageModelTask(Task):

@@ -1,0 +1,260 @@
+"""A trained run as an ONNX model that runs without torch: the graph written op by op.
+
+The recurrent layers map onto ONNX's own RNN, LSTM and GRU operators (their gates stacked in
+another order than torch's: i, o, f, c for the LSTM, z, r, h for the GRU, which takes torch's
+``linear_before_reset`` form), so onnxruntime runs each layer as one fused kernel. Writing the
+graph from the weights, instead of tracing the module, keeps the exported interface explicit:
+
+- language model: ``tokens`` int64 (time, batch) and the state ``h`` (and ``c``) of shape
+  (layers, batch, hidden) in; ``log_probs`` (time, batch, vocab) and the new state out, so a caller
+  carries the state from call to call. The adaptive softmax is written out cluster by cluster.
+- classifier: ``tokens`` int64 (batch, time), padded with 0, and ``lengths`` int64 (batch) in;
+  ``probs`` (batch, labels) out. The layers read each text to its own length (``sequence_lens``),
+  as packed sequences do in torch, and pool the top layer (last state, mean or max).
+
+The bag-of-words classifier (hashed bigrams in an EmbeddingBag) is not exported: its torch path
+is already fast, and it says so.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import onnx
+from onnx import TensorProto, helper, numpy_helper
+
+from rnncli.checkpoint import BEST, VOCAB, LoadedRun
+from rnncli.errors import ConfigError
+from rnncli.fileio import fsync_dir, write_json
+from rnncli.onnxrun import MANIFEST, MODEL_FILES, ONNX_DIR, ONNX_FORMAT, ONNX_VERSION, checkpoint_stamp
+
+OPSET = 17
+GATE_ORDER = {"lstm": (0, 3, 1, 2), "gru": (1, 0, 2), "rnn": (0,)}  # torch's gate chunks in ONNX's order
+OPERATOR = {"lstm": "LSTM", "gru": "GRU", "rnn": "RNN"}
+
+
+class Graph:
+    """Nodes, initialisers and fresh names for one ONNX graph."""
+
+    def __init__(self) -> None:
+        self.nodes: list[onnx.NodeProto] = []
+        self.initializers: list[onnx.TensorProto] = []
+        self.count = 0
+
+    def name(self, hint: str) -> str:
+        self.count += 1
+        return f"{hint}_{self.count}"
+
+    def const(self, value: Any, hint: str = "c", dtype: Any = np.float32) -> str:
+        name = self.name(hint)
+        self.initializers.append(numpy_helper.from_array(np.asarray(value, dtype=dtype), name))
+        return name
+
+    def op(self, kind: str, inputs: list[str], outputs: int | list[str] = 1, **attrs: Any) -> Any:
+        names = outputs if isinstance(outputs, list) else [self.name(kind.lower()) for _ in range(outputs)]
+        self.nodes.append(helper.make_node(kind, inputs, names, **attrs))
+        return names[0] if len(names) == 1 else names
+
+    def linear(self, x: str, weight: np.ndarray, bias: np.ndarray | None, hint: str) -> str:
+        """x @ weight.T (+ bias) for x of any rank."""
+        y = self.op("MatMul", [x, self.const(weight.T, hint + "_w")])
+        return y if bias is None else self.op("Add", [y, self.const(bias, hint + "_b")])
+
+
+def _gates(tensor: np.ndarray, kind: str) -> np.ndarray:
+    chunks = np.split(tensor, len(GATE_ORDER[kind]), axis=0)
+    return np.concatenate([chunks[k] for k in GATE_ORDER[kind]], axis=0)
+
+
+def recurrent_layers(g: Graph, x: str, weights: dict[str, np.ndarray], config: Any, layer_state: list[list[str]] | None,
+                     sequence_lens: str = "") -> tuple[str, list[list[str]]]:
+    """The stacked layers over x (time, batch, features); returns the top layer's output (time,
+    batch, directions * hidden) and each layer's final state outputs ([h] or [h, c])."""
+    directions = 2 if config.bidirectional else 1
+    finals = []
+    for k in range(config.layers):
+        suffixes = ("", "_reverse")[:directions]
+        w = np.stack([_gates(weights[f"rnn.weight_ih_l{k}{s}"], config.kind) for s in suffixes])
+        r = np.stack([_gates(weights[f"rnn.weight_hh_l{k}{s}"], config.kind) for s in suffixes])
+        b = np.stack([np.concatenate([_gates(weights[f"rnn.bias_ih_l{k}{s}"], config.kind),
+                                      _gates(weights[f"rnn.bias_hh_l{k}{s}"], config.kind)]) for s in suffixes])
+        state = layer_state[k] if layer_state else ([""] * (2 if config.kind == "lstm" else 1))
+        inputs = [x, g.const(w, "W"), g.const(r, "R"), g.const(b, "B"), sequence_lens, *state]
+        attrs: dict[str, Any] = {"hidden_size": config.hidden,
+                                 "direction": "bidirectional" if directions == 2 else "forward"}
+        if config.kind == "gru":
+            attrs["linear_before_reset"] = 1
+        outputs = g.op(OPERATOR[config.kind], inputs, 3 if config.kind == "lstm" else 2, **attrs)
+        y, final = outputs[0], list(outputs[1:])
+        finals.append(final)
+        y = g.op("Transpose", [y], perm=[0, 2, 1, 3])  # (time, batch, directions, hidden)
+        x = g.op("Reshape", [y, g.const([0, 0, -1], "shape", np.int64)])
+    return x, finals
+
+
+def _log_probs(g: Graph, features: str, weights: dict[str, np.ndarray], config: Any) -> str:
+    """Log-probabilities over the vocabulary for features (n, d): full or adaptive softmax."""
+    if not config.cutoffs:
+        decoder = weights.get("decoder.weight", weights["embedding.weight"])
+        return g.op("LogSoftmax", [g.linear(features, decoder, weights["decoder.bias"], "decoder")], axis=-1)
+    shortlist = config.cutoffs[0]
+    head = g.op("LogSoftmax", [g.linear(features, weights["adaptive.head.weight"], None, "head")], axis=-1)
+    parts = [g.op("Slice", [head, g.const([0], "s", np.int64), g.const([shortlist], "e", np.int64),
+                            g.const([1], "a", np.int64)])]
+    for i in range(len(config.cutoffs)):
+        hidden = g.linear(features, weights[f"adaptive.tail.{i}.0.weight"], None, f"tail{i}a")
+        cluster = g.op("LogSoftmax", [g.linear(hidden, weights[f"adaptive.tail.{i}.1.weight"], None, f"tail{i}b")],
+                       axis=-1)
+        prior = g.op("Slice", [head, g.const([shortlist + i], "s", np.int64), g.const([shortlist + i + 1], "e", np.int64),
+                               g.const([1], "a", np.int64)])
+        parts.append(g.op("Add", [cluster, prior]))
+    return g.op("Concat", parts, axis=-1)
+
+
+def language_model_graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
+    g = Graph()
+    lstm = config.kind == "lstm"
+    names = ["h", "c"] if lstm else ["h"]
+    split = g.const([1] * config.layers, "split", np.int64)
+    pieces = [g.op("Split", [name, split], config.layers, axis=0) for name in names]
+    pieces = [[p] if config.layers == 1 else list(p) for p in pieces]
+    layer_state = [[pieces[j][k] for j in range(len(names))] for k in range(config.layers)]
+    x = g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])
+    top, finals = recurrent_layers(g, x, weights, config, layer_state)
+    if "proj.weight" in weights:
+        top = g.linear(top, weights["proj.weight"], weights["proj.bias"], "proj")
+    flat = g.op("Reshape", [top, g.const([-1, weights["embedding.weight"].shape[1] if "proj.weight" in weights
+                                          else config.hidden], "shape", np.int64)])
+    log_probs = _log_probs(g, flat, weights, config)
+    time_batch = g.op("Slice", [g.op("Shape", ["tokens"]), g.const([0], "s", np.int64), g.const([2], "e", np.int64)])
+    g.op("Reshape", [log_probs, g.op("Concat", [time_batch, g.const([-1], "v", np.int64)], axis=0)], ["log_probs"])
+    for j, name in enumerate(names):
+        g.op("Concat", [final[j] for final in finals], [f"{name}_out"], axis=0)
+    state = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [config.layers, "batch", config.hidden]) for n in names]
+    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["time", "batch"]), *state]
+    outputs = [helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["time", "batch", config.vocab_size]),
+               *[helper.make_tensor_value_info(f"{n}_out", TensorProto.FLOAT, [config.layers, "batch", config.hidden])
+                 for n in names]]
+    return _model(g, inputs, outputs)
+
+
+def classifier_graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
+    g = Graph()
+    x = g.op("Transpose", [g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])], perm=[1, 0, 2])
+    one = g.const(1, "one", np.int64)
+    sequence_lens = g.op("Cast", [g.op("Max", ["lengths", one])], to=TensorProto.INT32)
+    top, finals = recurrent_layers(g, x, weights, config, None, sequence_lens)
+    if config.pool == "last":
+        h = g.op("Transpose", [finals[-1][0]], perm=[1, 0, 2])  # (batch, directions, hidden)
+        features = g.op("Reshape", [h, g.const([0, -1], "shape", np.int64)])
+    else:
+        by_batch = g.op("Transpose", [top], perm=[1, 0, 2])  # (batch, time, features)
+        steps = g.op("Gather", [g.op("Shape", ["tokens"]), g.const(1, "i", np.int64)])
+        positions = g.op("Range", [g.const(0, "zero", np.int64), steps, one])
+        row = g.op("Unsqueeze", [positions, g.const([0], "a", np.int64)])  # (1, time)
+        column = g.op("Unsqueeze", ["lengths", g.const([1], "a", np.int64)])  # (batch, 1)
+        inside = g.op("Unsqueeze", [g.op("Less", [row, column]), g.const([2], "a", np.int64)])
+        if config.pool == "mean":
+            total = g.op("ReduceSum", [g.op("Where", [inside, by_batch, g.const(0.0, "zero")]),
+                                       g.const([1], "a", np.int64)], keepdims=0)
+            count = g.op("Cast", [g.op("Max", [g.op("Unsqueeze", ["lengths", g.const([1], "a", np.int64)]), one])],
+                         to=TensorProto.FLOAT)
+            features = g.op("Div", [total, count])
+        else:
+            features = g.op("ReduceMax", [g.op("Where", [inside, by_batch, g.const(-np.inf, "neg")])], axes=[1],
+                            keepdims=0)
+    logits = g.linear(features, weights["output.weight"], weights["output.bias"], "output")
+    g.op("Softmax", [logits], ["probs"], axis=-1)
+    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
+              helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
+    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", config.num_labels])]
+    return _model(g, inputs, outputs)
+
+
+def _model(g: Graph, inputs: list[Any], outputs: list[Any]) -> onnx.ModelProto:
+    graph = helper.make_graph(g.nodes, "rnncli", inputs, outputs, g.initializers)
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnncli")
+    model.ir_version = 8  # onnxruntime reads IR 8 from 1.10 on
+    onnx.checker.check_model(model)
+    return model
+
+
+def exportable(config: Any) -> str | None:
+    """Why a model cannot be exported, or None."""
+    if config.kind == "bow":
+        return ("the bag-of-words classifier is not exported (its hashed bigrams have no ONNX form here; "
+                "its torch path is fast already)")
+    return None
+
+
+def export_run(loaded: LoadedRun, target: str | os.PathLike[str], quantize: str | None = None) -> Path:
+    """Write ``model.onnx`` (and ``model.int8.onnx`` with ``quantize="int8"``), the vocabulary and
+    ``manifest.json`` into the directory ``target``, replacing it as a whole (a reader never sees
+    half an export)."""
+    config = loaded.config.model
+    why = exportable(config)
+    if why:
+        raise ConfigError(f"cannot export {loaded.run.path}: {why}")
+    weights = {k: v.detach().float().cpu().numpy() for k, v in loaded.model.state_dict().items()}
+    build = language_model_graph if config.task == "lm" else classifier_graph
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        onnx.save(build(weights, config), staging / MODEL_FILES["fp32"])
+        if quantize == "int8":
+            _quantize(staging / MODEL_FILES["fp32"], staging / MODEL_FILES["int8"])
+        shutil.copyfile(loaded.run.file(VOCAB), staging / VOCAB)
+        write_json(staging / MANIFEST, _manifest(loaded, quantize))
+        _replace_dir(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def _quantize(source: Path, target: Path) -> None:
+    """onnxruntime's dynamic quantisation: int8 weights, activations quantised at run time. Its
+    advice to pre-process (shape inference for vision models) does not apply to these graphs."""
+    import logging
+
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.disable(logging.WARNING)
+    try:
+        quantize_dynamic(source, target, weight_type=QuantType.QInt8)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
+    from rnncli.text.vocab import BOS, EOS, PAD, UNK
+
+    config, plan = loaded.config.model, loaded.config.plan
+    return {"format": ONNX_FORMAT, "version": ONNX_VERSION, "opset": OPSET, "task": config.task,
+            "kind": config.kind, "layers": config.layers, "hidden": config.hidden, "vocab_size": config.vocab_size,
+            "state": ["h", "c"] if config.kind == "lstm" else ["h"],
+            "labels": list(loaded.config.labels) if config.task == "classify" else [],
+            "max_len": plan.data.max_len, "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
+            "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
+            "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST))}
+
+
+def _replace_dir(staging: Path, target: Path) -> None:
+    """Swap a finished directory into place: the old export moves aside, the new one in, the old one goes."""
+    old = None
+    if target.exists():
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        os.replace(target, old)
+    os.replace(staging, target)
+    fsync_dir(target.parent)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def default_target(run: LoadedRun) -> Path:
+    return run.run.file(ONNX_DIR)

@@ -1,0 +1,20 @@
+"""What quantisation costs: the same held-out file scored by an export's fp32 and int8 models."""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+from rnncli.onnxrun import open_export
+
+
+def compare(directory: str, data: str, threads: int | None = None) -> Iterator[str]:
+    """Lines for stderr: bpc and loss (language model) or accuracy and macro-F1 (classifier), fp32
+    then int8, and the difference."""
+    figures = {}
+    for variant in ("fp32", "int8"):
+        exported = open_export(directory, variant, threads)
+        figures[variant] = exported.evaluate(data)
+    keys = ("bpc", "loss") if "bpc" in figures["fp32"] else ("accuracy", "macro_f1")
+    for key in keys:
+        before, after = figures["fp32"][key], figures["int8"][key]
+        yield f"check on {data}: {key} fp32 {before:.4f}, int8 {after:.4f} ({after - before:+.4f})"

@@ -1,0 +1,103 @@
+"""Which engine serves an inference command: the run's ONNX export through onnxruntime (no torch
+imported), or torch.
+
+The export serves the best checkpoint on the CPU. When a run has none yet (or its best checkpoint
+changed since), torch serves this call and, once the call has succeeded, exports the run into
+``RUN/onnx`` (written aside, then renamed into place), so later calls start without torch; a call
+that fails leaves the run directory as it was. Torch also serves what the export cannot: other
+weights (``--weights last``), other devices, the bag-of-words classifier, a run directory that
+cannot be written, a machine without onnxruntime.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any, Callable, Iterator
+
+from rnncli.onnxrun import ONNX_DIR, ExportedLanguageModel, current_export, onnxruntime_available, open_export
+from rnncli.sampling import Stepping
+from rnncli.text.vocab import Vocab
+
+Say = Callable[[str], None]
+
+
+def _silent(message: str) -> None:
+    pass
+
+
+@contextlib.contextmanager
+def serving(run: str, task: str | None, weights: str = "best", device: str = "cpu", threads: int | None = None,
+            say: Say = _silent) -> Iterator[Any]:
+    """An :class:`~rnncli.onnxrun.Exported` model for ``run``, or a torch :class:`~rnncli.api.Run`
+    (both have ``task``, ``vocab`` and ``evaluate``; classifiers ``classify`` and ``labels``).
+    ``task`` (lm or classify), if given, is required of the run."""
+    why = _torch_needed(weights, device)
+    directory = current_export(run) if why is None else None
+    if directory is not None:
+        exported = open_export(directory, threads=threads)
+        if task is not None:
+            _require(exported.task, task, run)
+        say(f"serving {directory} with onnxruntime ({exported.variant})")
+        yield exported
+        return
+    from rnncli.api import load
+
+    from rnncli.export import exportable
+
+    trained = load(run, weights, device, threads)
+    if task is not None:
+        trained.require(task)
+    why = why or exportable(trained.loaded.config.model)
+    say(f"serving {run} with torch: {why or 'no current export yet (made after this call)'}")
+    yield trained
+    if why is None:
+        _export_after(trained, say)
+
+
+@contextlib.contextmanager
+def language_model(run: str, weights: str = "best", device: str = "cpu", threads: int | None = None,
+                   say: Say = _silent) -> Iterator[tuple[Stepping, Vocab]]:
+    """A model that steps token by token for :func:`rnncli.sampling.generate`, and its vocabulary."""
+    with serving(run, "lm", weights, device, threads, say) as model:
+        if isinstance(model, ExportedLanguageModel):
+            yield model, model.vocab
+            return
+        from rnncli.generation import TorchLM
+
+        yield TorchLM(model.model, model.device), model.vocab
+
+
+def _torch_needed(weights: str, device: str) -> str | None:
+    if weights != "best":
+        return "the export holds the best checkpoint only (--weights best)"
+    if device not in ("cpu", "auto"):
+        return f"the export runs on the CPU, not --device {device}"
+    if not onnxruntime_available():
+        return "onnxruntime is not installed"
+    return None
+
+
+def _export_after(trained: Any, say: Say) -> None:
+    """Export the run that just served (its best checkpoint) into RUN/onnx, where it can be."""
+    from rnncli.errors import ConfigError
+    from rnncli.export import export_run
+
+    if not os.access(trained.path, os.W_OK):
+        say(f"not exported: {trained.path} is not writable")
+        return
+    try:
+        target = export_run(trained.loaded, os.path.join(trained.path, ONNX_DIR))
+    except (ConfigError, OSError) as exc:
+        say(f"not exported: {exc}")
+        return
+    say(f"exported to {target}: the next call starts without torch")
+
+
+def _require(have: str, need: str, run: str) -> None:
+    from rnncli.errors import InputError
+
+    if have != need:
+        held = "language model" if have == "lm" else "classifier"
+        wanted = "language model" if need == "lm" else "classifier"
+        raise InputError(f"{run} holds a {held}; this command needs a {wanted}")
