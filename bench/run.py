@@ -13,6 +13,7 @@ import classify
 import encode
 import generate
 import quality
+import serve
 import train
 from common import machine, print_table
 
@@ -23,7 +24,7 @@ def main() -> None:
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
-                         ("classify", classify), ("quality", quality)):
+                         ("classify", classify), ("serve", serve), ("quality", quality)):
         started = time.time()
         part = module.run(quick)
         print(f"[{name}: {time.time() - started:.0f}s]", file=sys.stderr, flush=True)

@@ -31,6 +31,7 @@ from rnncli.errors import InputError
 from rnncli.models.classifier import Classifier
 from rnncli.models.config import ModelConfig
 from rnncli.models.lm import LanguageModel
+from rnncli.onnxrun import INFERENCE_BATCH
 from rnncli.plan import RunPlan, Shapes, TrainOptions, classifier_shapes, lm_shapes
 from rnncli.tasks.classification import ClassificationTask
 from rnncli.tasks.language import LanguageModelTask
@@ -134,7 +135,7 @@ class Run:
                                                  num_samples)]
 
     def classify(self, texts: Iterable[str], top: int = 1, threshold: float | None = None,
-                 batch_size: int = 512) -> list[list[tuple[str, float]]]:
+                 batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, float]]]:
         """The ``top`` most likely labels of each text with their probabilities (those at or above
         ``threshold`` only), as ``rnncli classify``; an empty text gets no label."""
         from rnncli.evaluation import inference_precision

@@ -21,6 +21,9 @@ from rnncli.text.vocab import Vocab, load_vocab
 ONNX_DIR, MANIFEST = "onnx", "manifest.json"
 MODEL_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 ONNX_FORMAT, ONNX_VERSION = "rnncli-onnx", 1
+# Texts per forward pass when classifying: batches are formed by length, so narrower batches waste
+# less on padding, while below about 100 texts the per-call overhead grows (bench/serve.py).
+INFERENCE_BATCH = 128
 
 
 def checkpoint_stamp(path: Path) -> dict[str, Any]:
@@ -90,7 +93,7 @@ class ExportedClassifier(Exported):
     def labels(self) -> list[str]:
         return list(self.manifest["labels"])
 
-    def predict_proba(self, sequences: Sequence[Sequence[int]], batch_size: int = 512) -> np.ndarray:
+    def predict_proba(self, sequences: Sequence[Sequence[int]], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """Class probabilities (n, labels) in the order given; batches are formed by length, so
         little of each is padding."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
@@ -105,7 +108,7 @@ class ExportedClassifier(Exported):
         return out
 
     def classify(self, texts: Sequence[str], top: int = 1, threshold: float | None = None,
-                 batch_size: int = 512) -> list[list[tuple[str, float]]]:
+                 batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, float]]]:
         """As :meth:`rnncli.api.Run.classify`."""
         from rnncli.corpus import featurize
 

@@ -197,3 +197,14 @@ print(manifest["labels"][int(probs.argmax())])
     done = subprocess.run([sys.executable, "-c", snippet], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() in json.loads((tmp_path / "deploy" / "manifest.json").read_text())["labels"]
+
+
+def test_classify_batches_as_the_library_does():
+    """The command's default (declared where numpy is not yet imported) is the library's."""
+    import inspect
+
+    from rnncli.cli.classify import classify
+    from rnncli.onnxrun import INFERENCE_BATCH
+
+    default = inspect.signature(classify).parameters["batch_size"].default
+    assert default == INFERENCE_BATCH

@@ -85,3 +85,63 @@ def test_encode_answers_each_line_of_a_pipe_before_the_input_ends(tmp_path, leve
         process.stdin.close()
         process.wait(timeout=20)
     assert process.returncode == 0
+
+
+def _modules_after(*args: str, stdin: str = "") -> set[str]:
+    """The top-level modules an rnncli command imported, run in a fresh interpreter."""
+    probe = ("import sys\nfrom rnncli.cli import main\nsys.argv = ['rnncli', *sys.argv[1:]]\n"
+             "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", probe, *args], input=stdin, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return set(done.stderr.strip().splitlines()[-1].split())
+
+
+@pytest.fixture(scope="module")
+def exported_classifier(tmp_path_factory):
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    run = tmp_path_factory.mktemp("served") / "clf"
+    runner = CliRunner()
+    for args in (["train", str(SAMPLE / "topics.tsv"), "-o", str(run), "--hidden", "8", "--embed", "8",
+                  "--max-steps", "2", "--threads", "1", "-q"], ["export", "-c", str(run)]):
+        assert runner.invoke(app, args).exit_code == 0
+    return run
+
+
+def test_pipeline_commands_import_neither_torch_nor_pydantic(tmp_path, exported_classifier):
+    vocab = tmp_path / "v.json"
+    subprocess.run([sys.executable, "-m", "rnncli", "build-vocab", str(SAMPLE / "english.txt"), "--level", "char",
+                    "-o", str(vocab), "-q"], check=True)
+    for args, stdin in ((["encode", "-v", str(vocab)], "hello\n"), (["decode", "-v", str(vocab)], "5 6 7\n"),
+                        (["classify", "-c", str(exported_classifier)], "my invoice\n")):
+        imported = _modules_after(*args, stdin=stdin)
+        assert not imported & {"torch", "pydantic"}, (args[0], imported & {"torch", "pydantic"})
+
+
+def test_pipeline_commands_start_fast_beside_a_bare_interpreter(tmp_path, exported_classifier):
+    """Start-up measured against `python -c pass` in the same run; the bounds are loose (a loaded CI
+    machine), but importing torch (seconds) would break them."""
+    import statistics
+    import time
+
+    vocab = tmp_path / "v.json"
+    subprocess.run([sys.executable, "-m", "rnncli", "build-vocab", str(SAMPLE / "english.txt"), "--level", "char",
+                    "-o", str(vocab), "-q"], check=True)
+
+    def median(command: list[str], stdin: bytes) -> float:
+        times = []
+        for _ in range(3):
+            began = time.perf_counter()
+            subprocess.run(command, input=stdin, capture_output=True, check=True)
+            times.append(time.perf_counter() - began)
+        return statistics.median(times)
+
+    bare = median([sys.executable, "-c", "pass"], b"")
+    encode = median([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab)], b"")
+    classify = median([sys.executable, "-m", "rnncli", "classify", "-c", str(exported_classifier)], b"hi\n")
+    assert encode - bare < 0.5, (encode, bare)
+    assert classify - bare < 0.9, (classify, bare)

@@ -20,7 +20,7 @@ def classify(
     top: Annotated[int, typer.Option("--top", "-k", min=1, help="Print the N most likely labels with probabilities.")] = 1,
     fmt: Annotated[Literal["tsv", "jsonl"], typer.Option("--format", "-f", help="tsv (label, or label<TAB>prob pairs with -k) or jsonl.")] = "tsv",
     threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Only print labels with at least this probability (an empty line when none does).")] = None,
-    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 512,
+    batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 128,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
     device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,

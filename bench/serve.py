@@ -1,0 +1,134 @@
+"""Serving a trained run: start-up of the pipeline commands, classify throughput, generation speed
+of the ONNX export beside the bare LSTMCell loop, and what int8 costs. Every figure is a ratio to a
+baseline measured in this run.
+
+    python bench/serve.py [--quick]
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from common import DATA, ROOT, Row, alternate, print_table, rnncli
+
+SAMPLE = ROOT / "sample_data"
+
+
+def _seconds(command: list[str], stdin: bytes = b"") -> float:
+    began = time.perf_counter()
+    done = subprocess.run(command, input=stdin, capture_output=True, cwd=ROOT)
+    if done.returncode:
+        raise RuntimeError(done.stderr.decode())
+    return time.perf_counter() - began
+
+
+def _median(command: list[str], stdin: bytes = b"", repeats: int = 10) -> float:
+    return statistics.median(_seconds(command, stdin) for _ in range(repeats))
+
+
+def _train(run: Path, *args: str) -> Path:
+    done = rnncli("train", *args, "-o", str(run), "-q", "--force")
+    if done.returncode:
+        raise RuntimeError(done.stderr.decode())
+    return run
+
+
+def startup(work: Path, classifier: Path) -> list[Row]:
+    """Medians of 10 cold starts each, interleaved with a bare interpreter."""
+    cli = [sys.executable, "-m", "rnncli"]
+    vocab = work / "char.json"
+    rnncli("build-vocab", str(SAMPLE / "english.txt"), "--level", "char", "-o", str(vocab), "-q")
+    rnncli("export", "-c", str(classifier))
+    bare = _median([sys.executable, "-c", "pass"])
+    encode = _median([*cli, "encode", "-v", str(vocab)])
+    onnx = _median([*cli, "classify", "-c", str(classifier)], b"hi\n")
+    by_torch = _median([*cli, "classify", "-c", str(classifier), "--weights", "last"], b"hi\n", 3)
+    return [Row("start-up: rnncli encode -v V < /dev/null (median of 10)", f"{encode:.3f}s",
+                f"python -c pass {bare:.3f}s", encode / bare, note="goal: under 0.3 s"),
+            Row("start-up: echo hi | rnncli classify -c RUN, ONNX export (median of 10)", f"{onnx:.3f}s",
+                f"the same served by torch {by_torch:.3f}s", onnx / by_torch, "<= 0.5x",
+                note=f"goal: under 0.5 s; python -c pass {bare:.3f}s")]
+
+
+def throughput(work: Path, classifier: Path) -> list[Row]:
+    """Lines per second of classify on 10,000 sms_spam lines, start-up excluded (one line timed too)."""
+    lines = (DATA / "sms_spam" / "test.tsv").read_text(encoding="utf-8").splitlines()
+    texts = [line.split("\t", 1)[1] for line in lines]
+    batch = "\n".join((texts * (10_000 // len(texts) + 1))[:10_000]).encode() + b"\n"
+    rates = {}
+    for name, extra in (("onnx", []), ("torch", ["--weights", "last"])):
+        command = [sys.executable, "-m", "rnncli", "classify", "-c", str(classifier), *extra]
+        one = _median(command, texts[0].encode() + b"\n", 3)
+        many = _median(command, batch, 3)
+        rates[name] = 9_999 / max(1e-9, many - one)
+    return [Row("classify lines/s, sms_spam LSTM run, 10,000 lines (start-up excluded)", f"{rates['onnx']:,.0f}",
+                f"served by torch {rates['torch']:,.0f}", rates["onnx"] / rates["torch"],
+                note="goal: 5,000 lines/s")]
+
+
+def generation(work: Path, quick: bool) -> list[Row]:
+    """A char LSTM of 512 units, one sample: the export (fp32, int8) beside the bare LSTMCell loop."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import bare_rate
+
+    from rnncli.checkpoint import load_run
+    from rnncli.export import export_run
+    from rnncli.onnxrun import ExportedLanguageModel
+    from rnncli.sampling import SamplingOptions, generate
+
+    run = _train(work / "char512", str(DATA / "tinyshakespeare" / "train.txt"), "--level", "char", "--hidden",
+                 "512", "--max-steps", "1")
+    loaded = load_run(run)
+    export_run(loaded, work / "fp32")
+    export_run(loaded, work / "int8", "int8")
+    tokens = 1000 if quick else 3000
+
+    def exported(variant: str) -> float:
+        model = ExportedLanguageModel(work / variant, variant)
+        stream = generate(model, [5, 6, 7], SamplingOptions(max_tokens=tokens + 1, temperature=0.8, seed=0))
+        next(stream)
+        began = time.perf_counter()
+        count = sum(1 for _ in stream)
+        return count / (time.perf_counter() - began)
+
+    rates = alternate({"fp32": lambda: exported("fp32"), "int8": lambda: exported("int8"),
+                       "bare": lambda: bare_rate(loaded.model, tokens)}, 3 if quick else 5)
+    return [Row("generate tokens/s, ONNX export fp32 (char LSTM 512, one sample)", f"{rates['fp32']:,.0f}",
+                f"bare LSTMCell loop {rates['bare']:,.0f}", rates["fp32"] / rates["bare"], ">= 1.3x"),
+            Row("generate tokens/s, ONNX export int8 (char LSTM 512, one sample)", f"{rates['int8']:,.0f}",
+                f"bare LSTMCell loop {rates['bare']:,.0f}", rates["int8"] / rates["bare"], ">= 2.0x")]
+
+
+def int8_cost(work: Path, quick: bool) -> list[Row]:
+    """bpc of a tinyshakespeare character model on its validation text, fp32 export against int8."""
+    d = DATA / "tinyshakespeare"
+    run = _train(work / "ts", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char",
+                 "--time-budget", "60" if quick else "120")
+    done = rnncli("export", "-c", str(run), "-o", str(work / "ts-int8"), "--quantize", "int8", "--check",
+                  str(d / "valid.txt"), text=True)
+    line = next(x for x in done.stderr.splitlines() if x.startswith("check on") and " bpc " in x)
+    fp32, int8 = (float(line.split(f"{v} ")[1].split(",")[0].split(" ")[0]) for v in ("fp32", "int8"))
+    return [Row("int8 export: tinyshakespeare valid bpc", f"{int8:.4f}", f"fp32 export {fp32:.4f}", int8 / fp32,
+                note=f"cost {int8 - fp32:+.4f} bpc (goal: at most +0.02)")]
+
+
+def run(quick: bool = False) -> list[Row]:
+    if not (DATA / "sms_spam" / "train.tsv").is_file() or not (DATA / "tinyshakespeare").is_dir():
+        return [Row("serving", "skipped", "data absent", None)]
+    work = Path(tempfile.mkdtemp(prefix="rnncli-serve-"))
+    classifier = _train(work / "sms", str(DATA / "sms_spam" / "train.tsv"), "--task", "classify", "--time-budget",
+                        "30" if quick else "60")
+    return [*startup(work, classifier), *throughput(work, classifier), *generation(work, quick),
+            *int8_cost(work, quick)]
+
+
+if __name__ == "__main__":
+    from common import machine
+
+    print(machine())
+    print_table("serving", run("--quick" in sys.argv))
