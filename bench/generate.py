@@ -23,9 +23,10 @@ def _model():  # type: ignore[no-untyped-def]
 
 
 def rnncli_rate(model, tokens: int, samples: int = 1) -> float:  # type: ignore[no-untyped-def]
-    from rnncli.generation import SamplingOptions, generate
+    from rnncli.generation import TorchLM
+    from rnncli.sampling import SamplingOptions, generate
 
-    stream = generate(model, [5, 6, 7], SamplingOptions(max_tokens=tokens + 1, temperature=0.8, seed=0), samples)
+    stream = generate(TorchLM(model), [5, 6, 7], SamplingOptions(max_tokens=tokens + 1, temperature=0.8, seed=0), samples)
     next(stream)
     began = time.perf_counter()
     count = sum(1 for _ in stream)
@@ -55,10 +56,11 @@ def bare_rate(model, tokens: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def per_token_cost(model, total: int = 10_100) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    from rnncli.generation import SamplingOptions, generate
+    from rnncli.generation import TorchLM
+    from rnncli.sampling import SamplingOptions, generate
 
     stamps = [time.perf_counter()]
-    for _ in generate(model, [5], SamplingOptions(max_tokens=total, temperature=0.8, seed=0)):
+    for _ in generate(TorchLM(model), [5], SamplingOptions(max_tokens=total, temperature=0.8, seed=0)):
         stamps.append(time.perf_counter())
     stamps = np.array(stamps)
     early = (stamps[110] - stamps[10]) / 100

@@ -20,7 +20,7 @@ from common import DATA, Row, alternate, print_table
 
 def _lm_setup(source: Path = DATA / "tinyshakespeare" / "train.txt"):  # type: ignore[no-untyped-def]
     from rnncli.api import build_vocab, lm_shapes, resolve_precision
-    from rnncli.data import encode_corpus
+    from rnncli.corpus import encode_corpus
 
     vocab = build_vocab(source, level="char")
     text = encode_corpus([str(source)], vocab)
@@ -94,7 +94,7 @@ def matmul_peak(dtype: torch.dtype, size: int = 2048, repeats: int = 5) -> float
 
 def _classifier_setup(source: Path = DATA / "sms_spam" / "train.tsv"):  # type: ignore[no-untyped-def]
     from rnncli.api import classifier_shapes
-    from rnncli.tasks.classification import featurize
+    from rnncli.corpus import featurize
     from rnncli.text.build import VocabOptions, build_from_texts
     from rnncli.text.labelled import read_labelled
 
