@@ -7,7 +7,9 @@ of Vim's help files and Node.js's changelogs. Each is split by lines, 90% / 5% /
 each evaluation (step, seconds, validation perplexity, learning rate), where the run stopped and
 why, and the test perplexity of the checkpoint validation chose.
 
-    python bench/stopping.py [--budget 444] [--only 2M]
+    python bench/stopping.py [--budget 444] [--only 2M] [-- TRAIN OPTIONS]
+
+Options after ``--`` go to every ``rnncli train`` (to compare a default with an alternative).
 """
 
 from __future__ import annotations
@@ -45,14 +47,14 @@ def assemble(patterns: list[str], target: Path) -> dict[str, Path] | None:
     return paths
 
 
-def curve(name: str, paths: dict[str, Path], run: Path, budget: int) -> None:
+def curve(name: str, paths: dict[str, Path], run: Path, budget: int, extra: list[str]) -> None:
     words = len(paths["train"].read_text(encoding="utf-8").split())
     done = rnncli("train", str(paths["train"]), "--valid", str(paths["valid"]), "--level", "word", "--split",
-                  "whitespace", "--time-budget", str(budget), "-o", str(run), text=True)
+                  "whitespace", "--time-budget", str(budget), "-o", str(run), *extra, text=True)
     if done.returncode:
         print(f"{name}: failed: {done.stderr.strip().splitlines()[-1]}")
         return
-    print(f"\n{name}: {words:,} training words, --time-budget {budget}")
+    print(f"\n{name}: {words:,} training words, --time-budget {budget} {' '.join(extra)}")
     for line in done.stderr.splitlines():
         if line.startswith(("lstm language model", "no better", "done")):
             print(f"  {line}")
@@ -68,6 +70,7 @@ def main() -> None:
     budget = int(sys.argv[sys.argv.index("--budget") + 1]) if "--budget" in sys.argv else 444
     work = Path(tempfile.mkdtemp(prefix="rnncli-stopping-"))
     only = sys.argv[sys.argv.index("--only") + 1] if "--only" in sys.argv else ""
+    extra = sys.argv[sys.argv.index("--") + 1 :] if "--" in sys.argv else []
     for k, (name, patterns) in enumerate(CORPORA.items()):
         if only not in name:
             continue
@@ -75,7 +78,7 @@ def main() -> None:
         if paths is None:
             print(f"{name}: skipped, none of {patterns} on this machine")
             continue
-        curve(name, paths, work / f"run{k}", budget)
+        curve(name, paths, work / f"run{k}", budget, extra)
 
 
 if __name__ == "__main__":

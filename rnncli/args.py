@@ -71,6 +71,9 @@ class TrainArgs:
     task: str | None = option(choices=(LM, CLASSIFY), fixed=True, panel=INPUT,
                               help="lm or classify [default: from the data].")
     valid: str | None = option(panel=INPUT, help="Validation file [default: a held-out part of the data].")
+    init_from: str | None = option(panel=INPUT, fixed=True, complete="run", help=(
+        "Start from another run's best weights, vocabulary and model shape (fine-tuning), with a fresh "
+        "optimiser and schedule."))
     config: str | None = option(panel=INPUT, complete="run", help=(
         "Start a new run with the options another run was given (its directory or config.json); "
         "options given here override them."))
@@ -140,6 +143,10 @@ class TrainArgs:
     eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")
     save_every: str | None = option(help=(
         "Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s]."))
+    sample_every: int | None = option(min=1, tasks=(LM,), help=(
+        "Print a short sample every N evaluations (also kept in RUN/samples.jsonl)."))
+    sample_prompt: str = option("", tasks=(LM,), help="The prompt of those samples [default: none].")
+    sample_tokens: int = option(200, min=1, max=100_000, tasks=(LM,), help="Tokens per sample.")
     log: str | None = option(choices=("tensorboard",), help=(
         "Also log the metrics to TensorBoard, in RUN/tensorboard (pip install 'rnncli[tensorboard]')."))
     seed: int = option(0, help="Random seed.")

@@ -6,9 +6,9 @@ import importlib.util
 import math
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from rnncli.checkpoint import BEST, LAST, RunDir, group, load_checkpoint, pack
+from rnncli.checkpoint import BEST, LAST, SAMPLES, RunDir, group, load_checkpoint, pack
 from rnncli.errors import ConfigError, FormatError
 from rnncli.fileio import write_bytes
 from rnncli.training import Callback, Trainer
@@ -102,6 +102,37 @@ class TensorBoardLogger(Callback):
 
     def on_end(self, trainer: Trainer, final: dict[str, Any]) -> None:
         self.writer.close()
+
+
+class Sampler(Callback):
+    """A short sample every ``every`` evaluations, on stderr and in ``samples.jsonl`` (rank 0),
+    from the same prompt and seed each time, so the samples show what the model learned."""
+
+    def __init__(self, run: RunDir, vocab: Any, every: int, prompt: str, tokens: int,
+                 report: Callable[[str], None]) -> None:
+        self.run, self.vocab, self.every, self.prompt, self.tokens, self.report = run, vocab, every, prompt, tokens, report
+        self.samples = run.read_metrics(SAMPLES)
+
+    def on_start(self, trainer: Trainer) -> None:
+        self.samples = [s for s in self.samples if s.get("step", 0) <= trainer.counters.step]
+
+    def on_evaluation(self, trainer: Trainer, record: dict[str, Any], improved: bool) -> None:
+        if len(trainer.metrics) % self.every:
+            return
+        from rnncli.generation import TorchLM
+        from rnncli.sampling import SamplingOptions, sample_texts
+
+        module = trainer.module
+        training = module.training
+        try:
+            options = SamplingOptions(max_tokens=self.tokens, temperature=0.8, seed=0, stop_at_eos=False)
+            text, _ = sample_texts(TorchLM(module, trainer.device), self.vocab, self.prompt, options)[0]
+        finally:
+            module.train(training)
+        self.samples.append({"step": record["step"], "val_loss": record.get("val_loss"), "prompt": self.prompt,
+                             "text": text})
+        self.run.write_metrics(self.samples, SAMPLES)
+        self.report(f"sample at step {record['step']}: {self.prompt + text!r}")
 
 
 class StepTimer(Callback):

@@ -40,7 +40,7 @@ RUN_FORMAT = "rnncli-run"
 RUN_VERSION = 2  # config.json; 2: the run's plan (args, given, tokenizer, data, loop, machine)
 CHECKPOINT_VERSION = 1  # safetensors files
 CONFIG, VOCAB, LABELS = "config.json", "vocab.json", "labels.json"
-BEST, LAST, METRICS = "best.safetensors", "last.safetensors", "metrics.jsonl"
+BEST, LAST, METRICS, SAMPLES = "best.safetensors", "last.safetensors", "metrics.jsonl", "samples.jsonl"
 LOCK = ".lock"
 MAX_HEADER = 16 * MiB
 MAX_CONFIG = 4 * MiB
@@ -291,8 +291,9 @@ class RunDir:
                 return self.file(name)
         raise FormatError(f"run directory {self.path} is missing {order[0]} (no checkpoint saved)")
 
-    def read_metrics(self) -> list[dict[str, Any]]:
-        path = self.file(METRICS)
+    def read_metrics(self, name: str = METRICS) -> list[dict[str, Any]]:
+        """The records of a JSON-lines file of the run (metrics.jsonl, samples.jsonl)."""
+        path = self.file(name)
         if not path.is_file():
             return []
         records = []
@@ -304,9 +305,9 @@ class RunDir:
                     raise FormatError(f"{path}:{number}: invalid JSON") from None
         return records
 
-    def write_metrics(self, records: list[dict[str, Any]]) -> None:
-        text = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records)
-        write_bytes(self.file(METRICS), text.encode("utf-8"))
+    def write_metrics(self, records: list[dict[str, Any]], name: str = METRICS) -> None:
+        text = "".join(json.dumps(r, allow_nan=False, ensure_ascii=False) + "\n" for r in records)
+        write_bytes(self.file(name), text.encode("utf-8"))
 
 
 @dataclass

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import os
 import shutil
 import signal
@@ -21,54 +22,18 @@ from typing import Any, Callable, Iterator, Protocol, Sequence
 
 import torch
 
-from rnncli.args import (
-    LM,
-    TrainArgs,
-    check_bounds,
-    reapplied,
-    refuse_inapplicable,
-    resumed,
-)
-from rnncli.callbacks import (
-    TENSORBOARD,
-    Checkpointer,
-    TensorBoardLogger,
-    require_tensorboard,
-)
-from rnncli.checkpoint import (
-    CONFIG,
-    LAST,
-    VOCAB,
-    RunConfig,
-    RunDir,
-    build_model,
-    fresh_run_dir,
-)
+from rnncli.args import LM, TrainArgs, check_bounds, flag, reapplied, refuse_inapplicable, resumed
+from rnncli.callbacks import TENSORBOARD, Checkpointer, Sampler, TensorBoardLogger, require_tensorboard
+from rnncli.checkpoint import (BEST, CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model, fresh_run_dir,
+                               load_checkpoint)
 from rnncli.corpus import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current, init_from_environment, shutdown
 from rnncli.errors import ConfigError, InputError
 from rnncli.models.config import ModelConfig
-from rnncli.plan import (
-    CorpusFacts,
-    Machine,
-    RunPlan,
-    TokenizerPlan,
-    budget_candidates,
-    default_level,
-    infer_task,
-    lm_holdout,
-    lm_shapes,
-    plan_run,
-    plan_tokenizer,
-    summary,
-)
-from rnncli.text.build import (
-    VocabOptions,
-    VocabReport,
-    build_from_texts,
-    build_vocabulary,
-)
+from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, budget_candidates, default_level, infer_task,
+                         lm_holdout, lm_shapes, plan_run, plan_tokenizer, summary)
+from rnncli.text.build import VocabOptions, VocabReport, build_from_texts, build_vocabulary
 from rnncli.text.labelled import Example, looks_labelled, read_labelled
 from rnncli.text.reader import STDIN, check_inputs
 from rnncli.text.vocab import Vocab, load_vocab
@@ -254,6 +219,9 @@ class TaskData(Protocol):
 
     def task(self, plan: RunPlan, device: torch.device) -> Task: ...
 
+    def train_ids(self) -> Any:
+        """Every training token id, as one array."""
+
 
 def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callback] = (),
             started: float | None = None, stdin_file: str | None = None) -> Prepared:
@@ -268,19 +236,69 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     if not args.corpus:
         raise ConfigError("no training data given" if args.task == "classify" else "no corpus given")
     corpus = _sources(check_inputs(args.corpus), stdin_file)
-    task = saved.task if saved else _task(args, corpus, report)
+    source = init_source(args) if saved is None and args.init_from else None
+    task = saved.task if saved else source.task if source else _task(args, corpus, report)
     machine, device = _machine(args)
-    tokenizer = saved.plan.tokenizer if saved else plan_tokenizer(args, task, _bytes(corpus))
-    data = (_lm_data if task == LM else _classifier_data)(args, corpus, tokenizer, run, saved, report)
+    tokenizer = saved.plan.tokenizer if saved else TokenizerPlan("file", str(RunDir(args.init_from or "").file(VOCAB))) \
+        if source else plan_tokenizer(args, task, _bytes(corpus))
+    read = _lm_data if task == LM else functools.partial(_classifier_data, source=source)
+    data = read(args, corpus, tokenizer, run, saved, report)
+    if source is not None:
+        _report_fallbacks(data, args.init_from or "", report)
     if saved is None:
         machine = _measure(machine, device, args, task, data)
-    plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None)
+    plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None,
+                    source.model if source else None)
     for note in plan.notes:
         report(note)
+    if plan.args.sample_every and current().is_main:
+        callbacks = [*callbacks, Sampler(run, data.vocab, plan.args.sample_every, plan.args.sample_prompt,
+                                         plan.args.sample_tokens, report)]
     trainer = _trainer(plan, data, run, device, callbacks, started, resume=saved is not None)
     if current().is_main:
         run.save_config(RunConfig(plan, data.labels))
     return Prepared(plan, data.facts, trainer, run)
+
+
+SHAPE = {"model": "kind", "embed": "embed", "hidden": "hidden", "layers": "layers", "tie_weights": "tie_weights",
+         "bidirectional": "bidirectional", "pool": "pool"}
+VOCAB_OPTIONS = ("vocab", "level", "split", "lowercase", "min_freq", "max_size", "vocab_size")
+
+
+def init_source(args: TrainArgs) -> RunConfig:
+    """--init-from: the run whose weights, vocabulary and model shape a new run starts from; a
+    shape option that differs from that run's is refused (dropout may change)."""
+    run = RunDir(args.init_from or "")
+    run.require(CONFIG, VOCAB, BEST)
+    source = run.load_config(type(args))
+    given_vocab = [name for name in VOCAB_OPTIONS if name in args.given]
+    if given_vocab:
+        raise ConfigError(f"{flag(given_vocab[0])}: --init-from keeps the vocabulary of {args.init_from}")
+    if args.task is not None and args.task != source.task:
+        raise ConfigError(f"--task {args.task}: {args.init_from} trained a {source.task} model")
+    for name, attr in SHAPE.items():
+        value, theirs = getattr(args, name), getattr(source.model, attr)
+        if name in args.given and value != theirs:
+            raise ConfigError(f"{flag(name)} {value} conflicts with {args.init_from}, whose model has {theirs}")
+    if "adaptive" in args.given and bool(args.adaptive) != bool(source.model.cutoffs):
+        raise ConfigError(f"--adaptive conflicts with the output layer of {args.init_from}")
+    if source.task == "classify":
+        source.labels = run.load_labels(source.model.num_labels)
+    return source
+
+
+def _report_fallbacks(data: "TaskData", source: str, report: Report) -> None:
+    """How much of the new text the inherited vocabulary spells with <unk> or byte tokens."""
+    import numpy as np
+
+    from rnncli.text.vocab import BYTE_TOKENS, UNK
+
+    spelled = np.array([t in BYTE_TOKENS for t in data.vocab.tokens] + [False])
+    spelled[UNK] = True
+    ids = data.train_ids()
+    share = float(spelled[ids].mean()) if len(ids) else 0.0
+    report(f"starting from {source}: {int(spelled[ids].sum()):,} of {len(ids):,} training tokens ({share:.2%}) are "
+           "<unk> or byte fallbacks under its vocabulary")
 
 
 def _saved(run: RunDir, args: TrainArgs) -> RunConfig | None:
@@ -365,7 +383,9 @@ def _trainer(plan: RunPlan, data: TaskData, run: RunDir, device: torch.device, c
     torch.manual_seed(plan.loop.seed)
     model = build_model(plan.model).to(device)
     task = data.task(plan, device)
-    task.setup_model(model, fresh=not resume)
+    if plan.args.init_from and not resume:
+        load_checkpoint(model, RunDir(plan.args.init_from).file(BEST))
+    task.setup_model(model, fresh=not resume and not plan.args.init_from)
     model = wrap(model, device, unused=bool(plan.model.cutoffs))
     checkpointer = Checkpointer(run, plan.loop.save_every, plan.loop.save_every_steps)
     if plan.args.log == TENSORBOARD and current().is_main:
@@ -399,6 +419,9 @@ class LMData:
     valid: TokenText
     facts: CorpusFacts
     labels: list[str] = field(default_factory=list)
+
+    def train_ids(self) -> Any:
+        return self.train.ids
 
     def task(self, plan: RunPlan, device: torch.device) -> Task:
         from rnncli.tasks.language import LanguageModelTask
@@ -460,6 +483,14 @@ class ClassifierData:
     facts: CorpusFacts
     labels: list[str]
 
+    def train_ids(self) -> Any:
+        import numpy as np
+
+        from rnncli.corpus import featurize
+
+        return np.fromiter((i for ids in featurize(self.vocab, [e.text for e in self.train], 1 << 30) for i in ids),
+                           dtype=np.int64)
+
     def task(self, plan: RunPlan, device: torch.device) -> Task:
         from rnncli.corpus import featurize
         from rnncli.tasks.classification import ClassificationTask
@@ -478,16 +509,17 @@ class ClassifierData:
 
 
 def _classifier_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPlan, run: RunDir,
-                     saved: RunConfig | None, report: Report) -> ClassifierData:
+                     saved: RunConfig | None, report: Report, source: RunConfig | None = None) -> ClassifierData:
     """Labelled examples, split into training and validation; the vocabulary is built on the
     training texts only."""
     examples = _read_examples(args, corpus, report)
-    labels = saved.labels if saved else sorted({e.label for e in examples})
+    known = saved or source
+    labels = known.labels if known else sorted({e.label for e in examples})
     if len(labels) < 2:
         raise InputError(f"a classifier needs at least 2 labels; the data has {len(labels)} ({', '.join(labels)})")
     unknown = sorted({e.label for e in examples} - set(labels))
     if unknown:
-        raise InputError(f"labels not in the resumed run: {', '.join(unknown[:5])}")
+        raise InputError(f"labels not in the run this one continues: {', '.join(unknown[:5])}")
     train, valid = _validation_split(args, examples, labels, report)
     vocab = obtain_vocab(tokenizer, run, saved.model.vocab_size if saved else None,
                          lambda options: build_from_texts([e.text for e in train], options), report)

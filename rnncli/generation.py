@@ -8,6 +8,8 @@ logits (:mod:`rnncli.sampling`).
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -90,6 +92,17 @@ class TorchLM:
         context = torch.tensor(prompt_ids, dtype=torch.long, device=self.device)
         features, state = self.model(context[:, None].expand(-1, num_samples), None)
         return _last_logits(self.model, features).float().cpu().numpy(), self.stepper.split_state(state)
+
+    def select(self, state: list, rows: np.ndarray) -> list:  # type: ignore[type-arg]
+        index = torch.as_tensor(rows, device=self.device)
+        return [tuple(t.index_select(0, index) for t in s) if isinstance(s, tuple) else s.index_select(0, index)
+                for s in state]
+
+    @torch.inference_mode()
+    def log_probs(self, tokens: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        """Log-probabilities (time, batch, vocab) after each of ``tokens`` (time, batch), for scoring."""
+        features, state = self.model(torch.from_numpy(np.ascontiguousarray(tokens)).to(self.device), state)
+        return self.model.log_probs(features).reshape(*tokens.shape, -1).cpu().numpy(), state
 
     @torch.inference_mode()
     def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]

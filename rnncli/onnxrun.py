@@ -156,6 +156,9 @@ class ExportedLanguageModel(Exported):
         log_probs, state = self._run(np.asarray(tokens, dtype=np.int64)[None, :], state)
         return log_probs[0], state
 
+    def select(self, state: list[np.ndarray], rows: np.ndarray) -> list[np.ndarray]:
+        return [s[:, rows, :] for s in state]
+
     def log_probs(self, tokens: np.ndarray, state: list[np.ndarray] | None = None) -> tuple[np.ndarray, list[np.ndarray]]:
         """Log-probabilities (time, batch, vocab) after each token of ``tokens`` (time, batch)."""
         return self._run(np.asarray(tokens, dtype=np.int64), state or self.zero_state(tokens.shape[1]))

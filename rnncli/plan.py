@@ -29,6 +29,7 @@ UNBOUNDED_TOKENS = 3_000_000
 CLASSIFIER_EPOCHS = 10
 CLASSIFIER_HOLDOUT = 0.1
 LM_HOLDOUT_TOKENS = 100_000
+EMBEDDING_TABLE_MAX = 1 << 25  # embedding parameters a language model gets by default
 
 
 @dataclass(frozen=True)
@@ -232,7 +233,7 @@ def lm_shapes(tokens: int, level: str, threads: int) -> Shapes:
 def budget_candidates(args: TrainArgs, task: str, facts: CorpusFacts, threads: int) -> tuple[int, ...]:
     """Hidden sizes worth timing on this machine before a character model with a --time-budget and
     no --hidden: the corpus's own size and two narrower ones."""
-    if task != LM or facts.level != "char" or args.time_budget is None or args.hidden is not None:
+    if task != LM or facts.level != "char" or args.time_budget is None or args.hidden is not None or args.init_from:
         return ()
     top = lm_shapes(facts.train_items, facts.level, threads).hidden
     return tuple(sorted({top, top * 3 // 4, top // 2}, reverse=True))
@@ -305,17 +306,22 @@ def lm_holdout(tokens: int) -> float:
 # ----- the run ----------------------------------------------------------------------------------
 
 def plan_run(args: TrainArgs, task: str, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine,
-             saved: RunPlan | None = None) -> RunPlan:
+             saved: RunPlan | None = None, base: ModelConfig | None = None) -> RunPlan:
     """Every choice of a run. On ``--resume`` (``saved``), the model and data shapes are the saved
-    run's, and only the loop takes what the user gave now."""
+    run's, and only the loop takes what the user gave now. With ``--init-from``, the model is that
+    run's (``base``; its dropout may change), and the data and loop are planned for this corpus."""
     if saved is not None:
         epochs = args.epochs if args.epochs is not None else saved.loop.epochs
         loop = _loop(args, saved.loop.lr, epochs, machine, saved.loop.patience)
         loop = dataclasses.replace(loop, cycle_steps=saved.loop.cycle_steps)
         return dataclasses.replace(saved, args=args, loop=loop, machine=machine)
-    if task == LM:
-        return _plan_lm(args, tokenizer, facts, machine)
-    return _plan_classifier(args, tokenizer, facts, machine)
+    planned = (_plan_lm if task == LM else _plan_classifier)(args, tokenizer, facts, machine)
+    if base is None:
+        return planned
+    model = dataclasses.replace(base, dropout=_given(args.dropout, base.dropout))
+    notes = tuple(n for n in planned.notes if not n.startswith("hidden ")) + (
+        f"model from {args.init_from}: {base.kind}, embed {base.embed}, hidden {base.hidden} x {base.layers}",)
+    return dataclasses.replace(planned, model=model, notes=notes)
 
 
 def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
@@ -327,7 +333,7 @@ def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mach
         shapes, why = fit_to_budget(shapes, args.model or "lstm", facts, machine, args.time_budget)
         notes.extend([why] if why else [])
     model = _check(ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=facts.vocab_size,
-                               embed=_embed(args, shapes), hidden=args.hidden or shapes.hidden,
+                               embed=_embed(args, shapes, facts.vocab_size), hidden=args.hidden or shapes.hidden,
                                layers=args.layers or shapes.layers, dropout=_given(args.dropout, shapes.dropout),
                                tie_weights=bool(args.tie_weights), cutoffs=_cutoffs(args, facts.vocab_size)))
     batch = _batch_size(args, shapes, machine)
@@ -367,11 +373,25 @@ def _given(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _embed(args: TrainArgs, shapes: Shapes) -> int:
-    """A given --hidden narrower than the default embedding narrows the embedding too."""
+def _embed(args: TrainArgs, shapes: Shapes, vocab_size: int = 0) -> int:
+    """A given --hidden narrower than the default embedding narrows the embedding too; so does a
+    very large vocabulary (see :func:`embedding_width`)."""
     if args.embed is not None:
         return args.embed
-    return shapes.embed if args.hidden is None else min(args.hidden, shapes.embed)
+    embed = shapes.embed if args.hidden is None else min(args.hidden, shapes.embed)
+    return min(embed, embedding_width(vocab_size)) if vocab_size else embed
+
+
+def embedding_width(vocab_size: int) -> int:
+    """The widest embedding (a multiple of 32, at least 32) whose table stays within
+    EMBEDDING_TABLE_MAX parameters.
+
+    AdamW updates every row of the table at every step, so a table of hundreds of thousands of
+    words (the long tail of a large word corpus) makes each step several times dearer while most
+    rows see no gradient; a narrower embedding keeps the vocabulary, and so the metric, as it is.
+    Vocabularies up to 65,536 tokens keep 512 (War and Peace's 41,725 words among them).
+    """
+    return max(32, min(EMBEDDING_TABLE_MAX // max(1, vocab_size), 65536) // 32 * 32)
 
 
 def _cutoffs(args: TrainArgs, vocab_size: int) -> tuple[int, ...]:

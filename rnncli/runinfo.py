@@ -26,7 +26,6 @@ from rnncli.checkpoint import (
 from rnncli.errors import FormatError
 from rnncli.scores import best_of, classifier_score, lm_score
 
-ONNX = "model.onnx"
 
 
 def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
@@ -51,6 +50,15 @@ def parameters(path: Path) -> int:
     return sum(math.prod(shape) for name, shape in tensor_shapes(path).items() if name.startswith(MODEL))
 
 
+def _export_state(path: Path) -> str | None:
+    """``current`` (serves the best checkpoint), ``stale`` (made from an older one) or None."""
+    from rnncli.onnxrun import MANIFEST, ONNX_DIR, current_export
+
+    if not (path / ONNX_DIR / MANIFEST).is_file():
+        return None
+    return "current" if current_export(path) is not None else "stale"
+
+
 def describe(path: str) -> dict[str, Any]:
     """Task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
     run = RunDir(path)
@@ -72,5 +80,5 @@ def describe(path: str) -> dict[str, Any]:
         "train_seconds": float(last.get("elapsed_s", 0)) if last else 0.0,
         "seen": {k: v for k, v in (last or {}).items() if k.endswith("_seen")},
         "best": best_of(records, lm_score if config.task == "lm" else classifier_score), "last": last,
-        "files": files, "onnx": ONNX in files,
+        "files": files, "onnx": _export_state(run.path),
     }

@@ -151,8 +151,10 @@ def test_a_stale_export_is_replaced_after_the_run_changes(cli, tmp_path):
     run = tmp_path / "lm"
     cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "char", *TINY)
     cli.ok("export", "-c", run)
+    assert json.loads(cli.ok("info", "-c", run, "--json").stdout)["onnx"] == "current"
     before = json.loads((run / "onnx" / "manifest.json").read_text())["checkpoint"]
     cli.ok("train", "-o", run, "--resume", "--max-steps", "12", "-q")
+    assert json.loads(cli.ok("info", "-c", run, "--json").stdout)["onnx"] == "stale"
     shown = cli.ok("generate", "-c", run, "--prompt", "a", "--max-tokens", "5", "-v")
     after = json.loads((run / "onnx" / "manifest.json").read_text())["checkpoint"]
     assert "with torch" in shown.stderr and "exported to" in shown.stderr and after != before

@@ -13,6 +13,7 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "generate": (
         "rnncli generate -c run --prompt 'The ' -n 3 --temperature 0.8",
         "printf 'Once\\nThe king\\n' | rnncli generate -c run --format jsonl",
+        "rnncli generate -c run --prompt 'The ' --beam 5 --max-tokens 40",
     ),
     "classify": (
         "rnncli classify -c run texts.txt",
@@ -25,6 +26,10 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
     "export": (
         "rnncli export -c run   # run/onnx: classify and generate then start without torch",
         "rnncli export -c run -o deploy/ --quantize int8 --check valid.txt",
+    ),
+    "score": (
+        "rnncli score -c run valid.txt | jq .bpc",
+        "rnncli score -c run --per-token --carry-state chapter.txt > surprisal.jsonl",
     ),
     "info": (
         "rnncli info -c run",

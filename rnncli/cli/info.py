@@ -53,7 +53,8 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     if facts["labels"]:
         rows.insert(2, ("labels", ", ".join(facts["labels"])))
     rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
-    rows.append(("onnx", "exported" if facts["onnx"] else "not exported"))
+    rows.append(("onnx", {"current": f"{facts['path']}/onnx, current", "stale": "stale (made from an older "
+                          "checkpoint; the next inference call renews it)"}.get(facts["onnx"], "not exported")))
     return rows
 
 

@@ -29,16 +29,58 @@ def generate(
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
     device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
+    beam: Annotated[Optional[int], typer.Option(min=1, max=1000, help="Beam search with N beams instead of sampling: deterministic; prints the best (--format jsonl: every beam).")] = None,
+    length_penalty: Annotated[float, typer.Option(min=0.0, max=10.0, help="Beam search: rank by total log-probability / length ** this.")] = 1.0,
+    best_of: Annotated[Optional[int], typer.Option(min=1, max=10_000, help="Sample N (one batch) and print the most likely (--format jsonl: all N, best first).")] = None,
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
+    from rnncli.errors import ConfigError
     from rnncli.sampling import SamplingOptions
     from rnncli.serving import language_model
 
     options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
+    if (beam or best_of) and num_samples > 1:
+        raise ConfigError("--beam and --best-of print one text per prompt: drop --num-samples (use --format jsonl)")
+    if beam and best_of:
+        raise ConfigError("--beam searches and --best-of samples: give one of them")
     prompts = [prompt] if prompt is not None else _stdin_prompts()
     with language_model(run, weights, device, threads, info if verbose else lambda message: None) as (model, vocab):
-        _write_samples(model, vocab, prompts, options, num_samples, echo, fmt)
+        if beam or best_of:
+            _write_ranked(model, vocab, prompts, options, beam, best_of, length_penalty, echo, fmt)
+        else:
+            _write_samples(model, vocab, prompts, options, num_samples, echo, fmt)
+
+
+def _write_ranked(model: Any, vocab: Any, prompts: list[str], options: Any, beam: int | None, best_of: int | None,
+                  length_penalty: float, echo: bool, fmt: str) -> None:
+    """The most likely text per prompt, by beam search or as the best of N samples."""
+    from rnncli.sampling import beam_search, decoded, generate as sample, sequence_logprob
+    from rnncli.text.vocab import PAD
+
+    with open_output(None) as out:
+        for text in prompts:
+            ids = vocab.encode(text)
+            if beam:
+                ranked = beam_search(model, ids, beam, options.max_tokens, length_penalty, options.stop_at_eos)
+            else:
+                assert best_of is not None
+                rows: list[list[int]] = [[] for _ in range(best_of)]
+                for tokens in sample(model, ids, options, best_of):
+                    for row, token in zip(rows, tokens.tolist()):
+                        if token != PAD:
+                            row.append(token)
+                totals = sequence_logprob(model, ids, rows)
+                ranked = sorted(zip(rows, totals), key=lambda item: item[1], reverse=True)
+            bodies = [(decoded(vocab, seq), seq, total) for seq, total in ranked]
+            if fmt == "jsonl":
+                for rank, (body, seq, total) in enumerate(bodies):
+                    out.write(json.dumps({"prompt": text, "rank": rank, "text": body, "tokens": len(seq),
+                                          "logprob": total}, ensure_ascii=False) + "\n")
+            elif bodies:
+                shown = (text if echo else "") + bodies[0][0]
+                out.write(shown if shown.endswith("\n") else shown + "\n")
+            out.flush()
 
 
 def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num_samples: int, echo: bool,

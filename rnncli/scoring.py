@@ -1,0 +1,89 @@
+"""Scoring text line by line with a language model: log-probability, perplexity, bits per
+character, and the surprisal of each token. Works with any engine whose model gives
+log-probabilities for a block of tokens and carries a state (torch's or an ONNX export's), and
+streams: lines are read, scored and written in blocks, in constant memory.
+
+Each line is scored as training reads it: after ``<eos>``, every token of the line and the
+``<eos>`` that ends it are predicted. With ``carry`` the lines are one stream instead, the state
+carried from line to line; the first token of the stream has no context and is not scored, so
+the scores of a file sum to what ``rnncli evaluate`` reports for it (read as one column).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Iterator, Protocol
+
+import numpy as np
+
+from rnncli.corpus import LN2
+from rnncli.text.vocab import EOS, PAD, Vocab
+
+BLOCK = 64  # independent lines scored together, as the columns of one batch
+
+
+class Scoring(Protocol):
+    def log_probs(self, tokens: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        """Log-probabilities (time, batch, vocab) after each of ``tokens`` (time, batch), and the state."""
+
+
+def score_lines(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool = False,
+                carry: bool = False) -> Iterator[dict[str, Any]]:
+    """One record per line: text, tokens (predicted), logprob (nats), ppl, bpc; with ``per_token``
+    also each predicted token and its log-probability."""
+    if carry:
+        yield from _carried(lm, vocab, lines, per_token)
+        return
+    block: list[str] = []
+    for line in lines:
+        block.append(line)
+        if len(block) == BLOCK:
+            yield from _independent(lm, vocab, block, per_token)
+            block = []
+    if block:
+        yield from _independent(lm, vocab, block, per_token)
+
+
+def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool) -> Iterator[dict[str, Any]]:
+    ids = [[*encoded, EOS] for encoded in vocab.encode_batch(lines)]
+    steps = max(len(x) for x in ids)
+    inputs = np.full((steps, len(ids)), PAD, dtype=np.int64)
+    targets = np.full((steps, len(ids)), PAD, dtype=np.int64)
+    for column, sequence in enumerate(ids):
+        inputs[: len(sequence), column] = [EOS, *sequence[:-1]]
+        targets[: len(sequence), column] = sequence
+    log_probs, _ = lm.log_probs(inputs)
+    picked = np.take_along_axis(log_probs, targets[:, :, None], axis=2)[..., 0]
+    for column, (line, sequence) in enumerate(zip(lines, ids)):
+        yield _record(vocab, line, sequence, picked[: len(sequence), column], len(line) + 1, per_token)
+
+
+def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool) -> Iterator[dict[str, Any]]:
+    state, previous = None, None
+    for line in lines:
+        sequence = [*vocab.encode(line), EOS]
+        if previous is None:  # the stream's first token: no context, not scored
+            previous, sequence, scored_chars = sequence[0], sequence[1:], len(line) + 1
+        else:
+            scored_chars = len(line) + 1
+        inputs = np.asarray([previous, *sequence[:-1]], dtype=np.int64)[:, None]
+        if len(sequence):
+            log_probs, state = lm.log_probs(inputs, state)
+            picked = np.take_along_axis(log_probs[:, 0, :], np.asarray(sequence)[:, None], axis=1)[:, 0]
+            previous = sequence[-1]
+        else:
+            picked = np.zeros(0, dtype=np.float32)
+        yield _record(vocab, line, sequence, picked, scored_chars, per_token)
+
+
+def _record(vocab: Vocab, line: str, sequence: list[int], picked: np.ndarray, chars: int,
+            per_token: bool) -> dict[str, Any]:
+    logprob = float(picked.astype(np.float64).sum())
+    tokens = len(sequence)
+    record: dict[str, Any] = {"text": line, "tokens": tokens, "logprob": logprob,
+                              "ppl": math.exp(min(-logprob / tokens, 700.0)) if tokens else None,
+                              "bpc": -logprob / LN2 / chars}
+    if per_token:
+        record["per_token"] = [{"token": piece, "logprob": float(p)}
+                               for piece, p in zip(vocab.pieces(sequence), picked)]
+    return record
