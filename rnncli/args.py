@@ -103,8 +103,12 @@ class TrainArgs:
     vocab_size: int | None = option(min=1, levels=SUBWORD, fixed=True, panel=TOKENIZER,
                                     help="bpe and unigram: vocabulary size [default: from the corpus size].")
 
-    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow"), fixed=True,
-                               panel=MODEL, help="rnn, lstm, gru (bow: classifier only) [default: lstm].")
+    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "ngram"), fixed=True,
+                               panel=MODEL, help=(
+                                   "rnn, lstm, gru; bow (classifier only); ngram (a Kneser-Ney language model, "
+                                   "trained by counting) [default: lstm]."))
+    order: int | None = option(min=1, max=20, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "--model ngram: the order n [default: 5 for characters, 3 for words and subwords]."))
     embed: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
                                help="Embedding size [default: from the corpus].")
     hidden: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
@@ -128,7 +132,9 @@ class TrainArgs:
                                     help="Batch size [default: from the corpus and the machine].")
     bptt: int | None = option(min=1, max=100_000, tasks=(LM,), fixed=True,
                               help="Steps of truncated backpropagation through time [default: from the corpus].")
-    lr: float | None = option(min=0.0, help="Peak learning rate (AdamW, cosine decay) [default: by model].")
+    lr: float | None = option(min=0.0, help="Peak learning rate (cosine decay) [default: by model; sgd 1.0].")
+    optimizer: str = option("adamw", choices=("adamw", "sgd"), fixed=True, help=(
+        "adamw, or plain sgd (no momentum: the course's update rule, where clipping matters most)."))
     weight_decay: float = option(0.01, min=0.0, help="AdamW weight decay on weight matrices.")
     clip: float = option(1.0, min=0.0, help="Gradient-norm clipping threshold; 0 turns it off.")
     epochs: int | None = option(min=1, help=(

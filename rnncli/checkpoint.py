@@ -320,6 +320,8 @@ class LoadedRun:
 
 
 def build_model(config: ModelConfig) -> nn.Module:
+    if config.kind == "ngram":
+        raise InputError("an n-gram run has no neural network: evaluate, generate and score serve its tables")
     if config.task == "lm":
         from rnncli.models.lm import LanguageModel
 

@@ -174,7 +174,7 @@ def _train_here(args: TrainArgs, stdin_file: str | None, report: Report, callbac
 
 
 @contextlib.contextmanager
-def graceful_stop(trainer: Trainer, report: Report) -> Iterator[None]:
+def graceful_stop(trainer: Any, report: Report) -> Iterator[None]:
     """First SIGINT/SIGTERM: finish the step, save, stop. A second SIGINT stops at once (files are
     written atomically, so nothing is left half-written)."""
     if threading.current_thread() is not threading.main_thread():
@@ -203,11 +203,11 @@ class Prepared:
 
     plan: RunPlan
     facts: CorpusFacts
-    trainer: Trainer
+    trainer: Any  # a Trainer, or the NGramCounter of an n-gram run
     run: RunDir
 
     def summary(self) -> str:
-        return summary(self.plan, self.facts, sum(p.numel() for p in self.trainer.module.parameters()))
+        return summary(self.plan, self.facts, self.trainer.parameter_count())
 
 
 class TaskData(Protocol):
@@ -251,6 +251,8 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
                     source.model if source else None)
     for note in plan.notes:
         report(note)
+    if plan.model.kind == "ngram":
+        return _counted(plan, data, run)
     if plan.args.sample_every and current().is_main:
         callbacks = [*callbacks, Sampler(run, data.vocab, plan.args.sample_every, plan.args.sample_prompt,
                                          plan.args.sample_tokens, report)]
@@ -299,6 +301,18 @@ def _report_fallbacks(data: "TaskData", source: str, report: Report) -> None:
     share = float(spelled[ids].mean()) if len(ids) else 0.0
     report(f"starting from {source}: {int(spelled[ids].sum()):,} of {len(ids):,} training tokens ({share:.2%}) are "
            "<unk> or byte fallbacks under its vocabulary")
+
+
+def _counted(plan: RunPlan, data: "TaskData", run: RunDir) -> Prepared:
+    """An n-gram run: its counter stands where the training loop stands."""
+    from rnncli.ngram_train import NGramCounter
+
+    if current().enabled:
+        raise ConfigError("--model ngram is counted in one process: run it without torchrun")
+    assert isinstance(data, LMData)
+    run.save_config(RunConfig(plan, data.labels))
+    return Prepared(plan, data.facts, NGramCounter(run, plan.model.order, plan.model.vocab_size, data.train,
+                                                   data.valid), run)
 
 
 def _saved(run: RunDir, args: TrainArgs) -> RunConfig | None:

@@ -14,7 +14,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rnncli.args import CLASSIFY, LM, TrainArgs, from_record, refuse_inapplicable
+from rnncli.args import CLASSIFY, LM, TrainArgs, flag, from_record, refuse_inapplicable
 from rnncli.errors import ConfigError, FormatError
 from rnncli.models.config import ModelConfig, auto_cutoffs
 from rnncli.text.build import VocabOptions
@@ -29,7 +29,8 @@ UNBOUNDED_TOKENS = 3_000_000
 CLASSIFIER_EPOCHS = 10
 CLASSIFIER_HOLDOUT = 0.1
 LM_HOLDOUT_TOKENS = 100_000
-EMBEDDING_TABLE_MAX = 1 << 25  # embedding parameters a language model gets by default
+NGRAM_CHAR_ORDER, NGRAM_WORD_ORDER = 5, 3
+SGD_LR = 1.0  # plain SGD's default learning rate (docs/defaults.md)
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,7 @@ class TrainOptions:
     max_steps: int | None = None
     time_budget: float | None = None  # seconds of wall time for the whole command
     lr: float = 3e-3
+    optimizer: str = "adamw"
     weight_decay: float = 0.01
     warmup: float = 0.0  # share of the run spent warming the learning rate up
     final_lr: float = 0.02  # share of --lr left at the end of the cosine decay
@@ -62,6 +64,7 @@ class TrainOptions:
                  (self.lr > 0 and math.isfinite(self.lr), "--lr must be a positive number"),
                  (self.clip >= 0, "--clip must be 0 (off) or positive"),
                  (self.on_nan in ("stop", "skip"), "--on-nan must be stop or skip"),
+                 (self.optimizer in ("adamw", "sgd"), "--optimizer must be adamw or sgd"),
                  (self.eval_every is None or self.eval_every >= 1, "--eval-every must be at least 1"),
                  (self.patience is None or self.patience >= 1, "--patience must be at least 1"),
                  (self.cycle_steps is None or self.cycle_steps >= 1, "schedule cycles need at least one step"),
@@ -161,6 +164,8 @@ def infer_task(args: TrainArgs, data_looks_labelled: bool) -> tuple[str, str | N
         return args.task, None
     if args.model == "bow":
         return CLASSIFY, "task: classify (--model bow is a classifier)"
+    if args.model == "ngram":
+        return LM, None
     if data_looks_labelled:
         return CLASSIFY, "task: classify (the data reads as labelled text; --task lm to override)"
     return LM, None
@@ -324,16 +329,39 @@ def plan_run(args: TrainArgs, task: str, tokenizer: TokenizerPlan, facts: Corpus
     return dataclasses.replace(planned, model=model, notes=notes)
 
 
+NEURAL_ONLY = ("embed", "hidden", "layers", "dropout", "tie_weights", "adaptive", "batch_size", "bptt", "lr",
+               "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "eval_every", "save_every",
+               "on_nan", "sample_every", "init_from", "time_budget", "precision")
+
+
+def _plan_ngram(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
+    """An n-gram model is counted, not trained: no shapes, no loop; options of the neural models are
+    refused by name."""
+    given = [name for name in NEURAL_ONLY if name in args.given]
+    if given:
+        raise ConfigError(f"{flag(given[0])} does not apply to --model ngram (it is counted, not trained)")
+    order = args.order or (NGRAM_CHAR_ORDER if facts.level == "char" else NGRAM_WORD_ORDER)
+    model = _check(ModelConfig(task=LM, kind="ngram", vocab_size=facts.vocab_size, embed=1, hidden=1, order=order))
+    data = DataPlan(batch_size=1, bptt=1, valid=args.valid,
+                    holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items))
+    return RunPlan(LM, args, tokenizer, model, data, _loop(args, 1.0, 1, machine, None), machine,
+                   (f"an interpolated Kneser-Ney model of order {order}, counted from the corpus",))
+
+
 def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
     if args.model == "bow":
-        raise ConfigError("--model bow is a classifier; a language model needs rnn, lstm or gru")
+        raise ConfigError("--model bow is a classifier; a language model needs rnn, lstm, gru or ngram")
+    if args.model == "ngram":
+        return _plan_ngram(args, tokenizer, facts, machine)
+    if "order" in args.given:
+        raise ConfigError("--order applies to --model ngram only")
     shapes = lm_shapes(facts.train_items, facts.level, machine.threads)
     notes: list[str] = []
     if args.time_budget is not None and args.hidden is None:
         shapes, why = fit_to_budget(shapes, args.model or "lstm", facts, machine, args.time_budget)
         notes.extend([why] if why else [])
     model = _check(ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=facts.vocab_size,
-                               embed=_embed(args, shapes, facts.vocab_size), hidden=args.hidden or shapes.hidden,
+                               embed=_embed(args, shapes), hidden=args.hidden or shapes.hidden,
                                layers=args.layers or shapes.layers, dropout=_given(args.dropout, shapes.dropout),
                                tie_weights=bool(args.tie_weights), cutoffs=_cutoffs(args, facts.vocab_size)))
     batch = _batch_size(args, shapes, machine)
@@ -351,6 +379,8 @@ def _plan_lm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mach
 
 def _plan_classifier(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
     kind = args.model or "lstm"
+    if kind == "ngram":
+        raise ConfigError("--model ngram is a language model; a classifier needs rnn, lstm, gru or bow")
     shapes = classifier_shapes(facts.train_items, kind)
     notes: list[str] = []
     model = _check(ModelConfig(
@@ -373,25 +403,11 @@ def _given(value: Any, default: Any) -> Any:
     return default if value is None else value
 
 
-def _embed(args: TrainArgs, shapes: Shapes, vocab_size: int = 0) -> int:
-    """A given --hidden narrower than the default embedding narrows the embedding too; so does a
-    very large vocabulary (see :func:`embedding_width`)."""
+def _embed(args: TrainArgs, shapes: Shapes) -> int:
+    """A given --hidden narrower than the default embedding narrows the embedding too."""
     if args.embed is not None:
         return args.embed
-    embed = shapes.embed if args.hidden is None else min(args.hidden, shapes.embed)
-    return min(embed, embedding_width(vocab_size)) if vocab_size else embed
-
-
-def embedding_width(vocab_size: int) -> int:
-    """The widest embedding (a multiple of 32, at least 32) whose table stays within
-    EMBEDDING_TABLE_MAX parameters.
-
-    AdamW updates every row of the table at every step, so a table of hundreds of thousands of
-    words (the long tail of a large word corpus) makes each step several times dearer while most
-    rows see no gradient; a narrower embedding keeps the vocabulary, and so the metric, as it is.
-    Vocabularies up to 65,536 tokens keep 512 (War and Peace's 41,725 words among them).
-    """
-    return max(32, min(EMBEDDING_TABLE_MAX // max(1, vocab_size), 65536) // 32 * 32)
+    return shapes.embed if args.hidden is None else min(args.hidden, shapes.embed)
 
 
 def _cutoffs(args: TrainArgs, vocab_size: int) -> tuple[int, ...]:
@@ -431,8 +447,10 @@ def _loop(args: TrainArgs, default_lr: float, epochs: int | None, machine: Machi
           default_patience: int | None) -> TrainOptions:
     """The loop's options; the defaults given are those of the model kind (or of the saved run)."""
     every_s, every_steps = parse_save_every(args.save_every)
+    default_lr = SGD_LR if args.optimizer == "sgd" else default_lr
     return TrainOptions(epochs=epochs, max_steps=args.max_steps, time_budget=args.time_budget,
-                        lr=args.lr if args.lr is not None else default_lr, weight_decay=args.weight_decay,
+                        lr=args.lr if args.lr is not None else default_lr, optimizer=args.optimizer,
+                        weight_decay=args.weight_decay,
                         clip=args.clip, eval_every=args.eval_every,
                         patience=args.patience if args.patience is not None else default_patience,
                         save_every=300.0 if every_s is None else every_s, save_every_steps=every_steps,
@@ -482,6 +500,9 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
     """The start-of-run line: the model, its data and the machine."""
     m, d = plan.model, plan.data
     where = f"{plan.machine.device}, {plan.machine.precision}"
+    if m.kind == "ngram":
+        return (f"ngram language model of order {m.order}: {facts.level} level, vocabulary {m.vocab_size:,}; "
+                f"{facts.train_items:,} training and {facts.valid_items:,} validation tokens; counted on the CPU")
     if plan.task == LM:
         softmax = f"adaptive softmax {list(m.cutoffs)}" if m.cutoffs else "full softmax"
         return (f"{m.kind} language model: {facts.level} level, vocabulary {m.vocab_size:,}, embed {m.embed}, "

@@ -50,6 +50,16 @@ def parameters(path: Path) -> int:
     return sum(math.prod(shape) for name, shape in tensor_shapes(path).items() if name.startswith(MODEL))
 
 
+def _ngrams(run: RunDir) -> int | None:
+    """An n-gram run's stored n-grams and contexts (its parameters, as it were)."""
+    from rnncli.ngram import NGRAM_FILE
+
+    if not run.file(NGRAM_FILE).is_file():
+        return None
+    return sum(math.prod(shape) for name, shape in tensor_shapes(run.file(NGRAM_FILE)).items()
+               if name.endswith("keys"))
+
+
 def _export_state(path: Path) -> str | None:
     """``current`` (serves the best checkpoint), ``stale`` (made from an older one) or None."""
     from rnncli.onnxrun import MANIFEST, ONNX_DIR, current_export
@@ -72,7 +82,7 @@ def describe(path: str) -> dict[str, Any]:
     files = {p.name: p.stat().st_size for p in sorted(run.path.iterdir()) if p.is_file() and not p.name.startswith(".")}
     return {
         "path": str(run.path), "task": config.task, "model": model.to_json(),
-        "parameters": parameters(weights) if weights is not None else None,
+        "parameters": parameters(weights) if weights is not None else _ngrams(run),
         "vocabulary": {"level": vocab.level, "size": len(vocab)},
         "labels": run.load_labels(model.num_labels) if config.task == "classify" else None,
         "plan": plan.to_json(),

@@ -52,8 +52,7 @@ def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool) -
     for column, sequence in enumerate(ids):
         inputs[: len(sequence), column] = [EOS, *sequence[:-1]]
         targets[: len(sequence), column] = sequence
-    log_probs, _ = lm.log_probs(inputs)
-    picked = np.take_along_axis(log_probs, targets[:, :, None], axis=2)[..., 0]
+    picked, _ = _picked(lm, inputs, targets, None)
     for column, (line, sequence) in enumerate(zip(lines, ids)):
         yield _record(vocab, line, sequence, picked[: len(sequence), column], len(line) + 1, per_token)
 
@@ -68,12 +67,21 @@ def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool) -
             scored_chars = len(line) + 1
         inputs = np.asarray([previous, *sequence[:-1]], dtype=np.int64)[:, None]
         if len(sequence):
-            log_probs, state = lm.log_probs(inputs, state)
-            picked = np.take_along_axis(log_probs[:, 0, :], np.asarray(sequence)[:, None], axis=1)[:, 0]
+            picked, state = _picked(lm, inputs, np.asarray(sequence, dtype=np.int64)[:, None], state)
+            picked = picked[:, 0]
             previous = sequence[-1]
         else:
             picked = np.zeros(0, dtype=np.float32)
         yield _record(vocab, line, sequence, picked, scored_chars, per_token)
+
+
+def _picked(lm: Any, inputs: np.ndarray, targets: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+    """log P of each target (time, batch) after the inputs; a model that scores targets directly
+    (the n-gram model) is not asked for whole distributions."""
+    if hasattr(lm, "target_log_probs"):
+        return lm.target_log_probs(inputs, targets, state)  # type: ignore[no-any-return]
+    log_probs, state = lm.log_probs(inputs, state)
+    return np.take_along_axis(log_probs, targets[:, :, None], axis=2)[..., 0], state
 
 
 def _record(vocab: Vocab, line: str, sequence: list[int], picked: np.ndarray, chars: int,

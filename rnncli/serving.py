@@ -15,6 +15,7 @@ import contextlib
 import os
 from typing import Any, Callable, Iterator
 
+from rnncli.ngram import NGramLM
 from rnncli.onnxrun import ONNX_DIR, ExportedLanguageModel, current_export, onnxruntime_available, open_export
 from rnncli.sampling import Stepping
 from rnncli.text.vocab import Vocab
@@ -31,7 +32,15 @@ def serving(run: str, task: str | None, weights: str = "best", device: str = "cp
             say: Say = _silent) -> Iterator[Any]:
     """An :class:`~rnncli.onnxrun.Exported` model for ``run``, or a torch :class:`~rnncli.api.Run`
     (both have ``task``, ``vocab`` and ``evaluate``; classifiers ``classify`` and ``labels``).
-    ``task`` (lm or classify), if given, is required of the run."""
+    ``task`` (lm or classify), if given, is required of the run. An n-gram run is served from its
+    tables (:class:`~rnncli.ngram.NGramLM`), whatever the weights and device."""
+    counted = _ngram(run)
+    if counted is not None:
+        if task is not None:
+            _require("lm", task, run)
+        say(f"serving {run}: an n-gram model of order {counted.model.order}")
+        yield counted
+        return
     why = _torch_needed(weights, device)
     directory = current_export(run) if why is None else None
     if directory is not None:
@@ -60,12 +69,38 @@ def language_model(run: str, weights: str = "best", device: str = "cpu", threads
                    say: Say = _silent) -> Iterator[tuple[Stepping, Vocab]]:
     """A model that steps token by token for :func:`rnncli.sampling.generate`, and its vocabulary."""
     with serving(run, "lm", weights, device, threads, say) as model:
-        if isinstance(model, ExportedLanguageModel):
+        if isinstance(model, (ExportedLanguageModel, NGramLM)):
             yield model, model.vocab
             return
         from rnncli.generation import TorchLM
 
         yield TorchLM(model.model, model.device), model.vocab
+
+
+def _ngram(run: str) -> NGramLM | None:
+    """An n-gram run's model, read without torch; None for a neural run (or a broken one, which the
+    torch path then names)."""
+    from pathlib import Path
+
+    from rnncli.errors import FormatError
+    from rnncli.fileio import read_json
+    from rnncli.models.config import ModelConfig
+    from rnncli.ngram import NGRAM_FILE, load
+    from rnncli.text.vocab import load_vocab
+
+    path = Path(run)
+    if not (path / "config.json").is_file():
+        return None
+    data = read_json(path / "config.json", what="run configuration")
+    if not isinstance(data, dict) or not isinstance(data.get("model"), dict) or data["model"].get("kind") != "ngram":
+        return None
+    config = ModelConfig.from_json(data["model"])
+    vocab = load_vocab(path / "vocab.json")
+    if len(vocab) != config.vocab_size:
+        raise FormatError(f"{path / 'vocab.json'} has {len(vocab):,} tokens; config.json says {config.vocab_size:,}")
+    if not (path / NGRAM_FILE).is_file():
+        raise FormatError(f"run directory {path} is missing {NGRAM_FILE}")
+    return NGramLM(load(path / NGRAM_FILE, config.order, config.vocab_size), vocab)
 
 
 def _torch_needed(weights: str, device: str) -> str | None:

@@ -159,9 +159,14 @@ class EventReporter(Callback):
         self.on_event(Event("done", dict(final)))
 
 
+EVAL_SHARE = 0.04  # of a time budget, what evaluations may take
+EVAL_SHARE_STOPPING = 0.10  # ... when validation decides when to stop (--patience)
+
+
 class EvalCadence:
     """When the loop evaluates: every ``--eval-every`` steps; else about ten times per planned run
-    (by steps, or by time under a budget, never spending more than 4% of it evaluating), and at each
+    (by steps, or by time under a budget, never spending more than 4% of it evaluating, 10% when
+    validation decides when to stop: a stopping rule needs evaluations to read), and at each
     quarter of a schedule cycle; else once per epoch."""
 
     def due(self, trainer: "Trainer") -> bool:
@@ -176,12 +181,13 @@ class EvalCadence:
         if trainer.deadline is not None:
             available = trainer.train_time_available() or 0
             evaluation = trainer.eval_seconds if trainer.eval_seconds is not None else trainer.reserve_seconds()
-            return c.train_seconds - c.last_eval_seconds >= max(available / 10, evaluation / 0.04)
+            share = EVAL_SHARE_STOPPING if o.patience else EVAL_SHARE
+            return c.train_seconds - c.last_eval_seconds >= max(available / 10, evaluation / share)
         return c.step - c.last_eval_step >= trainer.task.steps_per_epoch()
 
 
 def make_optimizer(model: nn.Module, options: TrainOptions) -> torch.optim.Optimizer:
-    """AdamW; weight decay on matrices only (not biases, norms or embeddings)."""
+    """AdamW (or plain SGD); weight decay on matrices only (not biases, norms or embeddings)."""
     decay, no_decay = [], []
     for name, param in model.named_parameters():
         if not param.requires_grad:
@@ -189,6 +195,8 @@ def make_optimizer(model: nn.Module, options: TrainOptions) -> torch.optim.Optim
         (decay if param.dim() >= 2 and "embedding" not in name else no_decay).append(param)
     groups = [{"params": decay, "weight_decay": options.weight_decay},
               {"params": no_decay, "weight_decay": 0.0}]
+    if options.optimizer == "sgd":
+        return torch.optim.SGD(groups, lr=options.lr)
     kwargs: dict[str, Any] = {"lr": options.lr, "betas": (0.9, 0.99)}
     device = next(model.parameters()).device
     if device.type in ("cpu", "cuda"):
@@ -401,6 +409,9 @@ class Trainer:
     def best_record(self) -> dict[str, Any] | None:
         """The evaluation with the best score (the one best.safetensors holds); None before any."""
         return best_of(self.metrics, self.task.score)
+
+    def parameter_count(self) -> int:
+        return sum(p.numel() for p in self.module.parameters())
 
     @property
     def module(self) -> nn.Module:

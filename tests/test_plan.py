@@ -13,7 +13,7 @@ import pytest
 
 from rnncli.args import TrainArgs, refuse_inapplicable, resumed
 from rnncli.errors import ConfigError
-from rnncli.plan import (CorpusFacts, embedding_width, Machine, RunPlan, TokenizerPlan, default_level, infer_task, plan_run,
+from rnncli.plan import (CorpusFacts, Machine, RunPlan, TokenizerPlan, default_level, infer_task, plan_run,
                          plan_tokenizer)
 
 CPU2 = Machine(device="cpu", precision="fp32", threads=2)
@@ -55,7 +55,7 @@ def test_character_models_fit_their_batches_in_the_corpus_and_grow_with_it(chars
 def test_word_models_take_an_adaptive_softmax_beyond_8000_tokens(chars, vocab):
     plan = lm_plan(chars, "word", vocab)
     assert bool(plan.model.cutoffs) == (vocab >= 8000)
-    assert plan.model.embed == min(plan.model.hidden, embedding_width(vocab))
+    assert plan.model.embed == plan.model.hidden
     assert plan.model.dropout == (0.3 if chars / WORD_BYTES < 30_000 else 0.1 if chars / WORD_BYTES < 100_000 else 0.0)
     assert plan.loop.epochs is not None and plan.loop.epochs >= 1
 
@@ -219,19 +219,3 @@ def test_only_a_budgeted_character_model_without_hidden_is_timed():
     assert budget_candidates(TrainArgs.of(corpus=["c"], time_budget=120, hidden=64), "lm", facts, 2) == ()
     assert budget_candidates(budget, "lm", dataclasses.replace(facts, level="word"), 2) == ()
 
-
-def test_a_huge_word_vocabulary_gets_a_narrower_embedding_and_keeps_its_words():
-    from rnncli.plan import EMBEDDING_TABLE_MAX, embedding_width
-
-    assert embedding_width(41_725) >= 512  # War and Peace keeps the default width
-    assert embedding_width(224_000) == 128
-    assert embedding_width(10_000_000) == 32
-    for vocab in (70_000, 224_000, 1_000_000):
-        assert embedding_width(vocab) % 32 == 0
-        assert embedding_width(vocab) * vocab <= max(EMBEDDING_TABLE_MAX, 32 * vocab)
-
-
-def test_the_planner_narrows_the_embedding_of_a_huge_vocabulary_only():
-    assert lm_plan(12_000_000, "word", 224_000).model.embed == 128
-    assert lm_plan(12_000_000, "word", 41_725).model.embed == 512
-    assert lm_plan(12_000_000, "word", 224_000, embed=300).model.embed == 300

@@ -43,7 +43,8 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("run", facts["path"]), ("task", f"{model['kind']} {kind}"),
             ("parameters", f"{facts['parameters']:,}" if facts["parameters"] is not None else "no checkpoint yet"),
             ("vocabulary", f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens"),
-            ("model", ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
+            ("model", f"order {model['order']}, counted" if model["kind"] == "ngram" else
+             ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
             ("training", f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
             ("machine", f"{machine['device']}, {machine['precision']}, {machine['threads']} threads{processes}"),
             ("given", given),

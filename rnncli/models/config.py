@@ -8,7 +8,7 @@ from typing import Any
 from rnncli.errors import FormatError
 
 TASKS = ("lm", "classify")
-KINDS = ("rnn", "lstm", "gru", "bow")
+KINDS = ("rnn", "lstm", "gru", "bow", "ngram")
 POOLS = ("last", "mean", "max")
 
 
@@ -39,12 +39,14 @@ class ModelConfig:
     bidirectional: bool = False
     pool: str = "last"
     bigram_buckets: int = 0
+    order: int = 0  # the n-gram model's order; 0 for the neural models
 
     def check(self) -> "ModelConfig":
         problems = []
         if self.task not in TASKS:
             problems.append(f"task {self.task!r}")
-        if self.kind not in KINDS or (self.task == "lm" and self.kind == "bow"):
+        if self.kind not in KINDS or (self.task == "lm" and self.kind == "bow") or \
+                (self.kind == "ngram") != (self.task == "lm" and self.order >= 1):
             problems.append(f"model kind {self.kind!r}")
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
                 "layers": (1, 64), "bigram_buckets": (0, 50_000_000)}
