@@ -4,6 +4,7 @@
     python bench/defaults.py classifier-level   # word vs bpe vocabularies for classifiers
     python bench/defaults.py char-size          # the budget rule for character models, fp32 and bf16
     python bench/defaults.py word-dropout       # dropout for word models on War and Peace
+    python bench/defaults.py word-embed         # embedding width for word models on War and Peace
 
 Every figure is a validation figure: classifiers hold out rnncli's own stratified tenth of the
 training file (the test files are never read); language models use the corpus's validation split.
@@ -75,21 +76,34 @@ def char_size(work: Path) -> None:
         print(f"  {precision} hidden {hidden or f'default ({chosen})'}: {_best(run, 'val_loss', False):.4f}  {note}")
 
 
-def word_dropout(work: Path) -> None:
+def _war_and_peace(work: Path, option: str, values: tuple[str, ...]) -> None:
+    """War and Peace words (vocabulary from all splits), --time-budget 444, one run per value."""
     d = DATA / "warpeace"
     vocab = work / "wp.json"
     rnncli("build-vocab", str(d / "train.txt"), str(d / "valid.txt"), str(d / "test.txt"), "--level", "word",
            "--split", "whitespace", "-o", str(vocab), "-q", check=True)
-    print("War and Peace words, --time-budget 444: best validation perplexity by dropout")
-    for dropout in ("0.0", "0.3", "0.5"):
-        run = work / f"wp-{dropout}"
+    print(f"War and Peace words, --time-budget 444: best validation perplexity by {option}")
+    for value in values:
+        run = work / f"wp-{option.strip('-')}-{value}"
         rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--vocab", str(vocab),
-               "--time-budget", "444", "--dropout", dropout, "-o", str(run), "-q", check=True)
-        print(f"  dropout {dropout}: {_best(run, 'val_ppl', False):.1f}")
+               "--time-budget", "444", option, value, "-o", str(run), "-q", check=True)
+        last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+        print(f"  {option} {value}: {_best(run, 'val_ppl', False):.1f}  ({last['tokens_per_sec']:,.0f} tokens/s, "
+              f"{last['epoch']:.1f} passes)")
+
+
+def word_dropout(work: Path) -> None:
+    _war_and_peace(work, "--dropout", ("0.0", "0.3", "0.5"))
+
+
+def word_embed(work: Path) -> None:
+    _war_and_peace(work, "--embed", tuple(sys.argv[sys.argv.index("--values") + 1].split(","))
+                   if "--values" in sys.argv else ("512", "256", "128"))
 
 
 if __name__ == "__main__":
-    rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size, "word-dropout": word_dropout}
+    rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size, "word-dropout": word_dropout,
+             "word-embed": word_embed}
     chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
     scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
     for rule in chosen:

@@ -68,6 +68,28 @@ def war_and_peace(work: Path) -> Row:
                note=f"goal: test <= 360: {'met' if ppl['test'] <= 360 else 'NOT met'}")
 
 
+def ngram_beside_lstm(work: Path) -> list[Row]:
+    """The lecture's baseline: Kneser-Ney n-grams, counted, beside the LSTM runs above (validation)."""
+    rows = []
+    cases = [("tinyshakespeare", "char", "5", [], work / "ts0", "val_loss", "nats/char"),
+             ("warpeace", "word", "3", ["--vocab", str(work / "wp.json")], work / "wp", "val_ppl", "perplexity")]
+    for corpus, level, order, extra, lstm, key, unit in cases:
+        d = DATA / corpus
+        if not (lstm / "metrics.jsonl").is_file():
+            continue
+        run = work / f"ngram-{corpus}"
+        began = time.perf_counter()
+        options = extra or ["--level", level]
+        rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--model", "ngram", "--order", order,
+               *options, "-o", str(run), "-q", check=True)
+        seconds = time.perf_counter() - began
+        ours = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])[key]
+        theirs = min(json.loads(line)[key] for line in (lstm / "metrics.jsonl").read_text().splitlines())
+        rows.append(Row(f"{corpus} {level} {order}-gram (Kneser-Ney) vs the LSTM above: valid {unit}",
+                        f"{ours:.3f} in {seconds:.0f}s", f"LSTM {theirs:.3f}", ours / theirs))
+    return rows
+
+
 def run(quick: bool = False) -> list[Row]:
     work = Path(tempfile.mkdtemp(prefix="rnncli-bench-"))
     rows = []
@@ -77,7 +99,7 @@ def run(quick: bool = False) -> list[Row]:
         rows.append(Row("tinyshakespeare against the plain script", "skipped", f"{PEER} or the data absent", None))
     if (DATA / "warpeace" / "train.txt").is_file():
         rows.append(war_and_peace(work))
-    return rows
+    return rows + ngram_beside_lstm(work)
 
 
 if __name__ == "__main__":

@@ -30,9 +30,26 @@ for model in bow lstm; do
 done
 rnncli plot "$R/order-bow" "$R/order-lstm" -o "$F/word-order.png"
 
-# 4. Gradient clipping: an Elman RNN language model at a high learning rate, with and without
+# 4. Gradient clipping: an Elman RNN language model under plain SGD at a high learning rate
 for clip in 0 1; do
-  rnncli train sample_data/english.txt -o "$R/clip-$clip" --force --model rnn --level char --lr 0.02 \
-    --clip "$clip" --max-steps 400 --eval-every 40 --seed 1 -q || true
+  rnncli train sample_data/english.txt -o "$R/clip-$clip" --force --model rnn --level char --optimizer sgd \
+    --lr 3 --clip "$clip" --max-steps 400 --eval-every 40 --seed 1 -q || true
 done
 rnncli plot "$R/clip-0" "$R/clip-1" -o "$F/clipping.png"
+
+# 5. n-gram against RNN: Kneser-Ney counts beside an LSTM of the same vocabulary (validation)
+rnncli train sample_data/english.txt --valid sample_data/english-valid.txt -o "$R/en-ngram" --force \
+  --model ngram --order 5 --level char -q
+rnncli train sample_data/english.txt --valid sample_data/english-valid.txt -o "$R/en-lstm" --force \
+  --level char --time-budget 60 -q
+for run in en-ngram en-lstm; do
+  echo "english valid, $run: $(rnncli evaluate -c "$R/$run" sample_data/english-valid.txt --json)"
+done
+T=../shared/data/tinyshakespeare
+if [ -f "$T/train.txt" ]; then
+  rnncli train "$T/train.txt" --valid "$T/valid.txt" -o "$R/ts-ngram" --force --model ngram --order 5 --level char -q
+  rnncli train "$T/train.txt" --valid "$T/valid.txt" -o "$R/ts-lstm" --force --level char --time-budget 120 -q
+  for run in ts-ngram ts-lstm; do
+    echo "tinyshakespeare valid, $run: $(rnncli evaluate -c "$R/$run" "$T/valid.txt" --json)"
+  done
+fi

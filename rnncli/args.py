@@ -132,7 +132,7 @@ class TrainArgs:
                                     help="Batch size [default: from the corpus and the machine].")
     bptt: int | None = option(min=1, max=100_000, tasks=(LM,), fixed=True,
                               help="Steps of truncated backpropagation through time [default: from the corpus].")
-    lr: float | None = option(min=0.0, help="Peak learning rate (cosine decay) [default: by model; sgd 1.0].")
+    lr: float | None = option(min=0.0, help="Peak learning rate (cosine decay) [default: by model; sgd 10].")
     optimizer: str = option("adamw", choices=("adamw", "sgd"), fixed=True, help=(
         "adamw, or plain sgd (no momentum: the course's update rule, where clipping matters most)."))
     weight_decay: float = option(0.01, min=0.0, help="AdamW weight decay on weight matrices.")

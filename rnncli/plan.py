@@ -30,7 +30,7 @@ CLASSIFIER_EPOCHS = 10
 CLASSIFIER_HOLDOUT = 0.1
 LM_HOLDOUT_TOKENS = 100_000
 NGRAM_CHAR_ORDER, NGRAM_WORD_ORDER = 5, 3
-SGD_LR = 1.0  # plain SGD's default learning rate (docs/defaults.md)
+SGD_LR = 10.0  # plain SGD's default learning rate (docs/defaults.md)
 
 
 @dataclass(frozen=True)
