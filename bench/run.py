@@ -15,6 +15,7 @@ import generate
 import quality
 import serve
 import train
+import workflows
 from common import machine, print_table
 
 
@@ -24,7 +25,7 @@ def main() -> None:
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
-                         ("classify", classify), ("serve", serve), ("quality", quality)):
+                         ("classify", classify), ("serve", serve), ("workflows", workflows), ("quality", quality)):
         started = time.time()
         part = module.run(quick)
         print(f"[{name}: {time.time() - started:.0f}s]", file=sys.stderr, flush=True)
