@@ -61,6 +61,9 @@ def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
              "(their examples count as errors)")
     if labelled.skipped_empty:
         warn(f"{labelled.skipped_empty:,} lines with an empty text skipped")
+    if labelled.multi_labelled:
+        warn(f"{labelled.multi_labelled:,} lines carry several labels; only the first of each is scored "
+             "(single-label classifier)")
     all_labels = list(labels) + unseen
     index = {label: k for k, label in enumerate(all_labels)}
     probs = predict(featurize(vocab, [e.text for e in labelled.examples], max_len))

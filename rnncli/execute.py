@@ -553,6 +553,10 @@ def _read_examples(args: TrainArgs, paths: list[str], report: Report) -> list[Ex
         skipped += data.skipped_empty
     if skipped:
         report(f"warning: {skipped:,} lines with an empty text skipped")
+    several = sum(1 for e in examples if e.more)
+    if several:
+        report(f"warning: {several:,} lines carry several labels; rnncli trains single-label classifiers and keeps "
+                "the first label of each (multi-label training is not supported yet)")
     return examples
 
 

@@ -83,3 +83,18 @@ def test_plain_text_does_not_look_labelled(tmp_path):
     path = tmp_path / "story.txt"
     path.write_text("Once upon a time\nthere was a model.\n")
     assert not looks_labelled(str(path))
+
+
+def test_lines_with_several_fasttext_labels_are_counted_not_silently_cut(tmp_path, cli):
+    path = tmp_path / "multi.txt"
+    lines = ["__label__a __label__b one text", "__label__a another", "__label__b __label__b same label twice",
+             "__label__b __label__c __label__a three labels"] * 10
+    path.write_text("\n".join(lines) + "\n")
+    data = read_labelled(str(path))
+    assert [e.label for e in data.examples[:4]] == ["a", "a", "b", "b"]
+    assert data.multi_labelled == 20  # the repeated label is one label
+    result = cli("train", path, "-o", tmp_path / "run", "--max-steps", "2", "--hidden", "8", "--threads", "1")
+    assert result.exit_code == 0, result.stderr
+    assert "20 lines carry several labels" in result.stderr and "multi-label training is not supported" in result.stderr
+    shown = cli.ok("evaluate", "-c", tmp_path / "run", path)
+    assert "20 lines carry several labels" in shown.stderr

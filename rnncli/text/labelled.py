@@ -1,7 +1,8 @@
 """Labelled data for classifiers, in the formats people have, read by one module.
 
 - ``tsv``: ``label<TAB>text`` (the text may hold further tabs)
-- ``fasttext``: ``__label__X text`` (fastText's format; the first label counts)
+- ``fasttext``: ``__label__X text`` (fastText's format; the first label counts, and lines with
+  several are counted so that the commands can say so)
 - ``csv``: with a header row; columns chosen by ``--text-column`` / ``--label-column``
   (names or 0-based indices; default ``text`` and ``label``)
 - ``jsonl``: one object per line with ``text`` and ``label`` fields
@@ -32,6 +33,7 @@ MAX_LABEL = 200
 class Example:
     label: str
     text: str
+    more: int = 0  # labels after the first on a fastText line (kept out: classifiers are single-label)
 
 
 @dataclass
@@ -41,6 +43,11 @@ class LabelledData:
     source: str
     skipped_empty: int = 0
     labels_seen: list[str] = field(default_factory=list)
+
+    @property
+    def multi_labelled(self) -> int:
+        """Examples whose line gave several labels (only the first is kept)."""
+        return sum(1 for e in self.examples if e.more)
 
     @property
     def labels(self) -> list[str]:
@@ -130,7 +137,9 @@ def iter_labelled(path: str, fmt: str = "auto", text_column: str = "text", label
         if fmt == "jsonl":
             label, text = _jsonl(line, where)
         elif fmt == "fasttext":
-            label, text = _fasttext(line, where)
+            label, text, more = _fasttext(line, where)
+            yield n, (Example(label, text, more) if text.strip() else None)
+            continue
         else:
             label, text = _tsv(line, where)
         yield n, (Example(label, text) if text.strip() else None)
@@ -148,13 +157,13 @@ def _tsv(line: str, where: str) -> tuple[str, str]:
     return label, text
 
 
-def _fasttext(line: str, where: str) -> tuple[str, str]:
+def _fasttext(line: str, where: str) -> tuple[str, str, int]:
     words = line.split()
     labels = [w[len(FASTTEXT_PREFIX):] for w in words if w.startswith(FASTTEXT_PREFIX)]
     if not labels or not labels[0]:
         raise InputError(f"{where}: expected __label__X text (no label on this line)")
     text = " ".join(w for w in words if not w.startswith(FASTTEXT_PREFIX))
-    return labels[0], text
+    return labels[0], text, len(set(labels)) - 1
 
 
 def _jsonl(line: str, where: str) -> tuple[str, str]:
