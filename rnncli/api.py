@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from typing import Any, Callable, Iterable, Sequence
 
+import numpy as np
 import torch
 
 from rnncli.args import TrainArgs
@@ -160,6 +161,49 @@ class Run:
             return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors)
         return evaluate_classifier(self.loaded, os.fspath(data), self.device, encoding, errors, text_column,
                                    label_column, warn)
+
+    @torch.no_grad()
+    def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
+        """One vector per text: a classifier's pooled encoder state (what its output layer reads), a
+        language model's top-layer state after the text (read after ``<eos>``, as training reads it)."""
+        from rnncli.corpus import featurize
+        from rnncli.text.vocab import EOS
+
+        texts = list(texts)
+        if self.task == "classify":
+            from rnncli.data import pad_batch
+
+            sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
+            parts = []
+            for start in range(0, len(sequences), batch_size):
+                tokens, lengths = pad_batch(sequences[start : start + batch_size])
+                parts.append(self.model.features(tokens.to(self.device), lengths).float().cpu().numpy())
+            return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
+        rows = []
+        for ids in self.vocab.encode_batch(texts):
+            _, state = self.model(torch.tensor([EOS, *ids], device=self.device)[:, None], None)
+            h = state[0] if isinstance(state, tuple) else state
+            rows.append(h[-1, 0].float().cpu().numpy())
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+    def word_vectors(self) -> tuple[list[str], np.ndarray]:
+        """The vocabulary's tokens and the rows of the input embedding."""
+        from rnncli.execute import embedding_table
+
+        table = embedding_table(self.model).detach().float().cpu().numpy()[: len(self.vocab)]
+        return list(self.vocab.tokens), table
+
+    def neighbours(self, token: str, k: int = 10) -> list[tuple[str, float]]:
+        """The ``k`` tokens whose embeddings are nearest to ``token``'s (cosine), nearest first."""
+        tokens, table = self.word_vectors()
+        if token not in tokens:
+            raise InputError(f"{token!r} is not in the vocabulary of {self.path}")
+        norms = np.linalg.norm(table, axis=1)
+        at = tokens.index(token)
+        cosine = table @ table[at] / np.maximum(norms * norms[at], 1e-12)
+        cosine[at] = -np.inf
+        order = np.argsort(-cosine, kind="stable")
+        return [(tokens[i], float(cosine[i])) for i in order[:k] if np.isfinite(cosine[i]) and tokens[i][:1] != "<"]
 
     def require(self, task: str) -> None:
         """Refuse a run of the other task (``lm`` or ``classify``)."""

@@ -120,6 +120,11 @@ class TrainArgs:
                                       help="Share embedding and output weights.")
     adaptive: bool | None = option(flags=("--adaptive/--no-adaptive",), tasks=(LM,), fixed=True, panel=MODEL,
                                    help="Adaptive softmax [default: for vocabularies of 8,000+ tokens].")
+    pretrained_vectors: str | None = option(fixed=True, panel=MODEL, help=(
+        "Word vocabularies: start the embedding from a .vec file (fastText/word2vec text format); its "
+        "dimension sets --embed; words it lacks keep random rows."))
+    freeze_embeddings: bool | None = option(flags=("--freeze-embeddings",), fixed=True, panel=MODEL,
+                                            help="Keep the embedding as it starts (with --pretrained-vectors).")
     bidirectional: bool | None = option(flags=("--bidirectional/--unidirectional",), tasks=(CLASSIFY,),
                                         fixed=True, panel=MODEL,
                                         help="Read the text both ways [default: bidirectional].")

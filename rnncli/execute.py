@@ -245,6 +245,8 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     data = read(args, corpus, tokenizer, run, saved, report)
     if source is not None:
         _report_fallbacks(data, args.init_from or "", report)
+    if saved is None and args.pretrained_vectors:
+        args = _with_vector_width(args, data.vocab)
     if saved is None:
         machine = _measure(machine, device, args, task, data)
     plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None,
@@ -256,7 +258,7 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     if plan.args.sample_every and current().is_main:
         callbacks = [*callbacks, Sampler(run, data.vocab, plan.args.sample_every, plan.args.sample_prompt,
                                          plan.args.sample_tokens, report)]
-    trainer = _trainer(plan, data, run, device, callbacks, started, resume=saved is not None)
+    trainer = _trainer(plan, data, run, device, callbacks, started, saved is not None, report)
     if current().is_main:
         run.save_config(RunConfig(plan, data.labels))
     return Prepared(plan, data.facts, trainer, run)
@@ -313,6 +315,34 @@ def _counted(plan: RunPlan, data: "TaskData", run: RunDir) -> Prepared:
     run.save_config(RunConfig(plan, data.labels))
     return Prepared(plan, data.facts, NGramCounter(run, plan.model.order, plan.model.vocab_size, data.train,
                                                    data.valid), run)
+
+
+def embedding_table(model: torch.nn.Module) -> torch.nn.Parameter:
+    """The input embedding's weight (the bag of words': its first rows are the vocabulary's)."""
+    holder = getattr(model, "embedding", None) or getattr(model, "bag")
+    return holder.weight  # type: ignore[no-any-return]
+
+
+def _with_vector_width(args: TrainArgs, vocab: Vocab) -> TrainArgs:
+    """--pretrained-vectors: a word vocabulary, and an embedding as wide as the vectors."""
+    from rnncli.text.vectors import vector_dim
+
+    if vocab.level != "word":
+        raise ConfigError(f"--pretrained-vectors needs a word vocabulary; this run's is {vocab.level}")
+    dim = vector_dim(args.pretrained_vectors or "")
+    if args.embed is not None and args.embed != dim:
+        raise ConfigError(f"--embed {args.embed} differs from the {dim} dimensions of {args.pretrained_vectors}")
+    return args if args.embed == dim else args.with_values(embed=dim)
+
+
+def _load_vectors(model: torch.nn.Module, vocab: Vocab, path: str, report: Report) -> None:
+    from rnncli.text.vectors import read_vectors
+
+    found = read_vectors(path, {token: i for i, token in enumerate(vocab.tokens)})
+    with torch.no_grad():
+        embedding_table(model)[torch.from_numpy(found.ids)] = torch.from_numpy(found.rows)
+    report(f"pretrained vectors: {len(found.ids):,} of {len(vocab):,} vocabulary words found in {path} "
+           f"({found.read:,} vectors read); the other {len(vocab) - len(found.ids):,} rows stay random")
 
 
 def _saved(run: RunDir, args: TrainArgs) -> RunConfig | None:
@@ -392,13 +422,17 @@ def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,
 
 
 def _trainer(plan: RunPlan, data: TaskData, run: RunDir, device: torch.device, callbacks: Sequence[Callback],
-             started: float, resume: bool) -> Trainer:
+             started: float, resume: bool, report: Report = _silent) -> Trainer:
     """The model and the loop; on --resume, the saved state and what is left of the time budget."""
     torch.manual_seed(plan.loop.seed)
     model = build_model(plan.model).to(device)
     task = data.task(plan, device)
     if plan.args.init_from and not resume:
         load_checkpoint(model, RunDir(plan.args.init_from).file(BEST))
+    if plan.args.pretrained_vectors and not resume:
+        _load_vectors(model, data.vocab, plan.args.pretrained_vectors, report)
+    if plan.args.freeze_embeddings:
+        embedding_table(model).requires_grad_(False)
     task.setup_model(model, fresh=not resume and not plan.args.init_from)
     model = wrap(model, device, unused=bool(plan.model.cutoffs))
     checkpointer = Checkpointer(run, plan.loop.save_every, plan.loop.save_every_steps)

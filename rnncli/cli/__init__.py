@@ -7,7 +7,7 @@ import sys
 
 from rnncli.cli.app import app, silence_stdout
 from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate, export as _export,  # noqa: F401
-                        info as _info, lecture as _lecture, lm as _lm, score as _score, train as _train, vocab as _vocab)
+                        info as _info, lecture as _lecture, lm as _lm, score as _score, train as _train, vectors as _vectors, vocab as _vocab)
 
 
 def main() -> None:

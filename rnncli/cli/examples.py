@@ -31,6 +31,14 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "rnncli score -c run valid.txt | jq .bpc",
         "rnncli score -c run --per-token --carry-state chapter.txt > surprisal.jsonl",
     ),
+    "embed": (
+        "rnncli embed -c run texts.txt > vectors.txt",
+        "rnncli embed -c run --words > words.vec",
+    ),
+    "neighbours": (
+        "rnncli neighbours -c run refund invoice -k 5",
+        "printf 'refund\\nparcel\\n' | rnncli neighbours -c run",
+    ),
     "info": (
         "rnncli info -c run",
         "rnncli info -c run --json | jq .parameters",

@@ -37,26 +37,24 @@ class Classifier(nn.Module):
 
     def forward(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """Logits (batch, labels) for padded ``tokens`` (batch, time) of the given lengths."""
+        return self.output(self.drop(self.features(tokens, lengths)))
+
+    def features(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """The text's vector the output layer reads: the pooled encoder state (or the bag's mean)."""
         if self.config.kind == "bow":
-            return self.output(self.drop(self.bag(self._with_bigrams(tokens, lengths))))
+            return self.bag(self._with_bigrams(tokens, lengths))  # type: ignore[no-any-return]
         x = self.drop(self.embedding(tokens))
         packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
         if self.config.pool == "last":
             h = state[0] if isinstance(state, tuple) else state
-            if self.config.bidirectional:
-                features = torch.cat([h[-2], h[-1]], dim=-1)
-            else:
-                features = h[-1]
-        else:
-            padded, _ = pad_packed_sequence(out, batch_first=True)
-            mask = (torch.arange(padded.shape[1], device=padded.device)[None, :]
-                    < lengths.to(padded.device)[:, None])[..., None]
-            if self.config.pool == "mean":
-                features = (padded * mask).sum(1) / mask.sum(1).clamp(min=1)
-            else:
-                features = padded.masked_fill(~mask, float("-inf")).max(1).values
-        return self.output(self.drop(features))
+            return torch.cat([h[-2], h[-1]], dim=-1) if self.config.bidirectional else h[-1]
+        padded, _ = pad_packed_sequence(out, batch_first=True)
+        mask = (torch.arange(padded.shape[1], device=padded.device)[None, :]
+                < lengths.to(padded.device)[:, None])[..., None]
+        if self.config.pool == "mean":
+            return (padded * mask).sum(1) / mask.sum(1).clamp(min=1)
+        return padded.masked_fill(~mask, float("-inf")).max(1).values
 
     def _with_bigrams(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """Each text's tokens followed by its hashed bigrams (fastText's), as one bag per row.
