@@ -60,7 +60,7 @@ def test_beam_search_finds_likelier_text_than_greedy_and_is_deterministic(char_r
     lm = TorchLM(trained.model)
     prompts = (SAMPLE / "english-valid.txt").read_text().split()[:20]
     greedy_options = SamplingOptions(max_tokens=25, temperature=0)
-    wins = 0
+    wins, beam_sum, greedy_sum = 0, 0.0, 0.0
     for prompt in prompts:
         ids = trained.vocab.encode(prompt)
         greedy = [int(t[0]) for t in generate(lm, ids, greedy_options)]
@@ -69,8 +69,9 @@ def test_beam_search_finds_likelier_text_than_greedy_and_is_deterministic(char_r
         assert total == pytest.approx(rescored, abs=1e-3)
         assert rescored >= greedy_total - 1e-4  # greedy is one of the paths the beam considered
         wins += rescored > greedy_total + 1e-4
+        beam_sum, greedy_sum = beam_sum + rescored, greedy_sum + greedy_total
         assert beam_search(lm, ids, 5, 25, length_penalty=0.0)[0] == (best, total)
-    assert wins >= 1
+    assert wins >= 1 and beam_sum > greedy_sum
 
 
 def test_generate_beam_and_best_of_from_the_command(cli, char_run):
