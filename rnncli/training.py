@@ -159,6 +159,8 @@ class EventReporter(Callback):
         self.on_event(Event("done", dict(final)))
 
 
+SAVE_BYTES_PER_PARAMETER = 16  # last (weights and two Adam moments) and best (weights), float32
+SAVE_BYTES_PER_SECOND = 250e6  # packing, writing and fsyncing, before a save was timed
 EVAL_SHARE = 0.04  # of a time budget, what evaluations may take
 EVAL_SHARE_STOPPING = 0.10  # ... when validation decides when to stop (--patience)
 
@@ -222,6 +224,7 @@ class Trainer:
         self.metrics: list[dict[str, Any]] = []
         self.stop_signal: int | None = None
         self.eval_seconds: float | None = None
+        self.save_seconds: float | None = None  # the last save's duration, once timed (Checkpointer)
         self.window = Window()
 
     # ----- schedule and budget ----------------------------------------------------------------
@@ -264,10 +267,14 @@ class Trainer:
 
         Until an evaluation has been timed it is estimated from the training rate (a forward
         pass costs about a third of a training step), trusted only after a few steps and never
-        more than a fifth of the budget, so that slow first steps cannot end a run early.
+        more than a fifth of the budget, so that slow first steps cannot end a run early. The save
+        is the last one's duration once a save was timed, else estimated from the parameters (the
+        resumable checkpoint holds the weights and two Adam moments; the best one, the weights).
         """
+        save = self.save_seconds if self.save_seconds is not None else \
+            SAVE_BYTES_PER_PARAMETER * self.parameter_count() / SAVE_BYTES_PER_SECOND
         if self.evaluation is None:
-            return 1.0
+            return 1.0 + save
         if self.eval_seconds is not None:
             evaluation = self.eval_seconds
         else:
@@ -276,7 +283,7 @@ class Trainer:
             evaluation = self.task.eval_size() / (2.5 * rate) if rate else 2.0
             if self.deadline is not None and self.options.time_budget:
                 evaluation = min(evaluation, 0.2 * self.options.time_budget)
-        return 1.2 * evaluation + 1.0
+        return 1.2 * evaluation + 1.0 + save
 
     def plateaued(self) -> bool:
         """--patience evaluations in a row without a better validation score."""
