@@ -45,7 +45,8 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
             ("vocabulary", f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens"),
             ("model", f"order {model['order']}, counted" if model["kind"] == "ngram" else
              ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
-            ("training", f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
+            ("training", "counted (Kneser-Ney discounts per order)" if model["kind"] == "ngram" else
+             f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
             ("machine", f"{machine['device']}, {machine['precision']}, {machine['threads']} threads{processes}"),
             ("given", given),
             ("progress", f"step {facts['steps']:,}, epoch {facts['epochs']:.2f}, {facts['train_seconds']:.0f}s"

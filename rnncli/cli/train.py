@@ -22,7 +22,7 @@ def make_train_command(args_class: type = TrainArgs) -> Any:
     names = option_names(args_class)
 
     def train(ctx: typer.Context, **values: Any) -> None:
-        """Train a language model (rnn, lstm, gru) or a classifier on a corpus."""
+        """Train a language model (rnn, lstm, gru, or an n-gram baseline) or a classifier on a corpus."""
         quiet = values.pop("quiet")
         given = given_names(ctx, names)
         values["corpus"] = list(values["corpus"] or [])
