@@ -135,10 +135,18 @@ class Run:
         return [text for text, _ in sample_texts(TorchLM(self.model, self.device), self.vocab, prompt, options,
                                                  num_samples)]
 
-    def classify(self, texts: Iterable[str], top: int = 1, threshold: float | None = None,
+    @property
+    def threshold(self) -> float:
+        """A multi-label classifier's decision threshold: the one its best checkpoint was chosen at."""
+        from rnncli.evaluation import run_threshold
+
+        return run_threshold(self.metrics)
+
+    def classify(self, texts: Iterable[str], top: int | None = None, threshold: float | None = None,
                  batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, float]]]:
         """The ``top`` most likely labels of each text with their probabilities (those at or above
-        ``threshold`` only), as ``rnncli classify``; an empty text gets no label."""
+        ``threshold`` only), as ``rnncli classify``; an empty text gets no label. A multi-label
+        classifier gives every label at or above its threshold (``top`` caps them)."""
         from rnncli.evaluation import inference_precision
         from rnncli.onnxrun import top_labels
         from rnncli.corpus import featurize
@@ -149,10 +157,14 @@ class Run:
         sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
         probs = predict_proba(self.model, sequences, self.device, inference_precision(self.loaded, self.device),
                               batch_size)
-        return top_labels(texts, probs, self.labels, top, threshold)
+        multi = self.config.model.multi_label
+        if multi and threshold is None:
+            threshold = self.threshold
+        return top_labels(texts, probs, self.labels, top, threshold, multi)
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
-                 label_column: str = "label", warn: Callable[[str], None] = lambda message: None) -> dict[str, Any]:
+                 label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
+                 k: int | None = None) -> dict[str, Any]:
         """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model), or
         accuracy, macro-F1, per-label figures and the confusion matrix (classifier)."""
         from rnncli.evaluation import evaluate_classifier, evaluate_language_model
@@ -160,7 +172,7 @@ class Run:
         if self.task == "lm":
             return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors)
         return evaluate_classifier(self.loaded, os.fspath(data), self.device, encoding, errors, text_column,
-                                   label_column, warn)
+                                   label_column, warn, k)
 
     @torch.no_grad()
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:

@@ -130,6 +130,10 @@ class TrainArgs:
                                         help="Read the text both ways [default: bidirectional].")
     pool: str | None = option(choices=("last", "mean", "max"), tasks=(CLASSIFY,), fixed=True, panel=MODEL, help=(
         "Final hidden state (last) or mean/max over time [default: max]."))
+    multi_label: bool | None = option(flags=("--multi-label/--single-label",), tasks=(CLASSIFY,), fixed=True,
+                                      panel=MODEL, help=(
+                                          "One sigmoid per label for data whose lines carry several, with a decision "
+                                          "threshold chosen on validation [default: from the data]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
                                        help="Weight the loss by inverse label frequency (auto) [default: none].")
 

@@ -46,9 +46,11 @@ def lm_report(vocab: Vocab, path: str, score: Callable[["TokenText"], dict[str, 
 def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
                       predict: Callable[[list[list[int]]], np.ndarray], path: str, encoding: str = "utf-8",
                       errors: str = "strict", text_column: str = "text", label_column: str = "label",
-                      warn: Warn = lambda message: None) -> dict[str, Any]:
+                      warn: Warn = lambda message: None, multi_label: bool = False, threshold: float = 0.5,
+                      k: int | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix; labels
-    the run never saw count as errors. ``predict`` gives class probabilities for token ids."""
+    the run never saw count as errors. ``predict`` gives class probabilities for token ids. A
+    multi-label classifier is scored on every label of each line (see :func:`_multilabel_report`)."""
     from rnncli.corpus import featurize
     from rnncli.scores import classification_metrics
     from rnncli.text.labelled import read_labelled
@@ -61,17 +63,58 @@ def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
              "(their examples count as errors)")
     if labelled.skipped_empty:
         warn(f"{labelled.skipped_empty:,} lines with an empty text skipped")
+    if multi_label:
+        return _multilabel_report(labels, vocab, max_len, predict, labelled, threshold, k, warn)
     if labelled.multi_labelled:
         warn(f"{labelled.multi_labelled:,} lines carry several labels; only the first of each is scored "
              "(single-label classifier)")
     all_labels = list(labels) + unseen
     index = {label: k for k, label in enumerate(all_labels)}
     probs = predict(featurize(vocab, [e.text for e in labelled.examples], max_len))
+    at = {}
+    if k is not None:
+        from rnncli.scores import at_k
+
+        gold = np.zeros((len(probs), len(labels)), dtype=bool)
+        for row, example in enumerate(labelled.examples):
+            if example.label in index and index[example.label] < len(labels):
+                gold[row, index[example.label]] = True
+        at["precision_at_k"], at["recall_at_k"] = at_k(gold, probs, k)
+        at["k"] = k
     metrics = classification_metrics([index[e.label] for e in labelled.examples], probs.argmax(axis=1).tolist(),
                                      all_labels)
     return {"accuracy": metrics["accuracy"], "macro_f1": metrics["macro_f1"], "per_label": metrics["per_label"],
             "confusion": metrics["confusion"], "labels": all_labels, "examples": metrics["examples"],
-            "source": labelled.source}
+            "source": labelled.source, **at}
+
+
+def _multilabel_report(labels: Sequence[str], vocab: Vocab, max_len: int,
+                       predict: Callable[[list[list[int]]], np.ndarray], labelled: Any, threshold: float,
+                       k: int | None, warn: Warn) -> dict[str, Any]:
+    """Micro-, macro- and samples-F1, exact match and per-label figures at the run's threshold;
+    precision and recall at ``k`` as fastText's ``test`` reports them; labels the run never saw
+    count as missed."""
+    from rnncli.corpus import featurize
+    from rnncli.scores import at_k, multilabel_metrics
+
+    index = {label: j for j, label in enumerate(labels)}
+    unseen = sorted({label for e in labelled.examples for label in e.labels} - set(index))
+    if unseen:
+        warn(f"label(s) only in {labelled.source}, never seen in training: {', '.join(unseen[:5])} "
+             "(counted as missed)")
+    all_labels = list(labels) + unseen
+    gold = np.zeros((len(labelled.examples), len(all_labels)), dtype=bool)
+    for row, example in enumerate(labelled.examples):
+        for label in example.labels:
+            gold[row, all_labels.index(label) if label not in index else index[label]] = True
+    probs = predict(featurize(vocab, [e.text for e in labelled.examples], max_len))
+    probs = np.concatenate([probs, np.zeros((len(probs), len(unseen)), probs.dtype)], axis=1)
+    report = multilabel_metrics(gold, probs >= threshold, all_labels)
+    report.update({"threshold": threshold, "labels": all_labels, "source": labelled.source})
+    if k is not None:
+        report["precision_at_k"], report["recall_at_k"] = at_k(gold, probs, k)
+        report["k"] = k
+    return report
 
 
 def evaluate_language_model(loaded: "LoadedRun", path: str, device: "torch.device", encoding: str = "utf-8",
@@ -84,12 +127,20 @@ def evaluate_language_model(loaded: "LoadedRun", path: str, device: "torch.devic
                      encoding, errors)
 
 
+def run_threshold(metrics: list[dict[str, Any]]) -> float:
+    """A multi-label run's decision threshold: the one its best checkpoint was chosen at."""
+    from rnncli.scores import best_of, classifier_score
+
+    return float((best_of(metrics, classifier_score) or {}).get("threshold", 0.5))
+
+
 def evaluate_classifier(loaded: "LoadedRun", path: str, device: "torch.device", encoding: str = "utf-8",
                         errors: str = "strict", text_column: str = "text", label_column: str = "label",
-                        warn: Warn = lambda message: None) -> dict[str, Any]:
+                        warn: Warn = lambda message: None, k: int | None = None) -> dict[str, Any]:
     from rnncli.tasks.classification import predict_proba
 
     model, precision = loaded.model.to(device), inference_precision(loaded, device)
     return classifier_report(loaded.config.labels, loaded.vocab, loaded.config.plan.data.max_len,
                              lambda sequences: predict_proba(model, sequences, device, precision), path, encoding,
-                             errors, text_column, label_column, warn)
+                             errors, text_column, label_column, warn, loaded.config.model.multi_label,
+                             run_threshold(loaded.run.read_metrics()), k)

@@ -544,16 +544,18 @@ class ClassifierData:
         from rnncli.tasks.classification import ClassificationTask
 
         index = {label: k for k, label in enumerate(self.labels)}
-        train_y = [index[e.label] for e in self.train]
+        multi = plan.model.multi_label
+        targets = (lambda e: _multi_hot(e, index)) if multi else (lambda e: index[e.label])
+        train_y = [targets(e) for e in self.train]
         weights = None
-        if plan.data.class_weights == "auto":
+        if plan.data.class_weights == "auto" and not multi:
             counts = torch.bincount(torch.tensor(train_y), minlength=len(self.labels)).float().clamp(min=1)
             weights = counts.sum() / (len(self.labels) * counts)
         valid = (featurize(self.vocab, [e.text for e in self.valid], plan.data.max_len),
-                 [index[e.label] for e in self.valid])
+                 [targets(e) for e in self.valid])
         return ClassificationTask((featurize(self.vocab, [e.text for e in self.train], plan.data.max_len), train_y),
                                   valid, self.labels, plan.data.batch_size, device, plan.machine.precision, weights,
-                                  plan.loop.seed)
+                                  plan.loop.seed, multi)
 
 
 def _classifier_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPlan, run: RunDir,
@@ -562,10 +564,13 @@ def _classifier_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPla
     training texts only."""
     examples = _read_examples(args, corpus, report)
     known = saved or source
-    labels = known.labels if known else sorted({e.label for e in examples})
+    multi = _multi_label(args, examples, saved or source, report)
+    if not multi:
+        examples = [dataclasses.replace(e, extra=()) for e in examples]
+    labels = known.labels if known else sorted({label for e in examples for label in e.labels})
     if len(labels) < 2:
         raise InputError(f"a classifier needs at least 2 labels; the data has {len(labels)} ({', '.join(labels)})")
-    unknown = sorted({e.label for e in examples} - set(labels))
+    unknown = sorted({label for e in examples for label in e.labels} - set(labels))
     if unknown:
         raise InputError(f"labels not in the run this one continues: {', '.join(unknown[:5])}")
     train, valid = _validation_split(args, examples, labels, report)
@@ -574,7 +579,7 @@ def _classifier_data(args: TrainArgs, corpus: list[str], tokenizer: TokenizerPla
     if saved is None and current().is_main:
         run.save_labels(labels)
     return ClassifierData(vocab, train, valid, CorpusFacts(len(train), len(valid), len(vocab), vocab.level,
-                                                           len(labels)), labels)
+                                                           len(labels), multi), labels)
 
 
 def _read_examples(args: TrainArgs, paths: list[str], report: Report) -> list[Example]:
@@ -587,11 +592,31 @@ def _read_examples(args: TrainArgs, paths: list[str], report: Report) -> list[Ex
         skipped += data.skipped_empty
     if skipped:
         report(f"warning: {skipped:,} lines with an empty text skipped")
-    several = sum(1 for e in examples if e.more)
-    if several:
-        report(f"warning: {several:,} lines carry several labels; rnncli trains single-label classifiers and keeps "
-                "the first label of each (multi-label training is not supported yet)")
     return examples
+
+
+def _multi_label(args: TrainArgs, examples: list[Example], known: RunConfig | None, report: Report) -> bool:
+    """Multi-label when the run already is, when --multi-label says so, or when lines carry several
+    labels (said on stderr); --single-label keeps the first label of each line."""
+    several = sum(1 for e in examples if e.extra)
+    if known is not None:
+        return known.model.multi_label
+    if args.multi_label is not None:
+        if several and not args.multi_label:
+            report(f"warning: {several:,} lines carry several labels; --single-label keeps the first of each")
+        return args.multi_label
+    if several:
+        report(f"multi-label: {several:,} of {len(examples):,} lines carry several labels; one sigmoid per label, "
+               "a decision threshold chosen on validation (--single-label to keep the first label only)")
+    return several > 0
+
+
+def _multi_hot(example: Example, index: dict[str, int]) -> list[int]:
+    row = [0] * len(index)
+    for label in example.labels:
+        if label in index:
+            row[index[label]] = 1
+    return row
 
 
 def _validation_split(args: TrainArgs, examples: list[Example], labels: list[str],

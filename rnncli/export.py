@@ -188,6 +188,8 @@ def exportable(config: Any) -> str | None:
     """Why a model cannot be exported, or None."""
     if config.kind == "ngram":
         return "an n-gram model is served from its tables, without torch, already"
+    if config.multi_label:
+        return "multi-label classifiers are not exported yet (their sigmoid outputs and threshold)"
     if config.kind == "bow":
         return ("the bag-of-words classifier is not exported (its hashed bigrams have no ONNX form here; "
                 "its torch path is fast already)")

@@ -107,7 +107,7 @@ class ExportedClassifier(Exported):
             out[chosen] = self.session.run(["probs"], {"tokens": tokens, "lengths": lengths})[0]
         return out
 
-    def classify(self, texts: Sequence[str], top: int = 1, threshold: float | None = None,
+    def classify(self, texts: Sequence[str], top: int | None = None, threshold: float | None = None,
                  batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, float]]]:
         """As :meth:`rnncli.api.Run.classify`."""
         from rnncli.corpus import featurize
@@ -116,18 +116,20 @@ class ExportedClassifier(Exported):
         return top_labels(texts, self.predict_proba(sequences, batch_size), self.labels, top, threshold)
 
     def evaluate(self, data: str, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
-                 label_column: str = "label", warn: Any = lambda message: None) -> dict[str, Any]:
+                 label_column: str = "label", warn: Any = lambda message: None, k: int | None = None) -> dict[str, Any]:
         """As :meth:`rnncli.api.Run.evaluate`."""
         from rnncli.evaluation import classifier_report
 
         return classifier_report(self.labels, self.vocab, int(self.manifest["max_len"]), self.predict_proba, data,
-                                 encoding, errors, text_column, label_column, warn)
+                                 encoding, errors, text_column, label_column, warn, k=k)
 
 
-def top_labels(texts: Sequence[str], probs: np.ndarray, labels: Sequence[str], top: int,
-               threshold: float | None) -> list[list[tuple[str, float]]]:
-    """The ``top`` most likely labels of each text (those at or above ``threshold``); none for an empty text."""
-    k = min(top, len(labels))
+def top_labels(texts: Sequence[str], probs: np.ndarray, labels: Sequence[str], top: int | None,
+               threshold: float | None, multi_label: bool = False) -> list[list[tuple[str, float]]]:
+    """The ``top`` most likely labels of each text (those at or above ``threshold``); none for an
+    empty text. ``top`` defaults to one label, or to every label above the threshold of a
+    multi-label classifier."""
+    k = min(top or (len(labels) if multi_label else 1), len(labels))
     best = (-probs).argsort(axis=1, kind="stable")[:, :k]
     return [[] if not text.strip() else
             [(labels[j], float(row[j])) for j in order if threshold is None or row[j] >= threshold]

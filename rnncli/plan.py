@@ -98,6 +98,7 @@ class CorpusFacts:
     vocab_size: int
     level: str
     labels: int = 0
+    multi_label: bool = False  # several labels per example (one sigmoid each)
 
 
 @dataclass(frozen=True)
@@ -388,7 +389,7 @@ def _plan_classifier(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFac
         hidden=args.hidden or shapes.hidden, layers=args.layers or shapes.layers,
         dropout=_given(args.dropout, shapes.dropout), num_labels=facts.labels,
         bidirectional=_given(args.bidirectional, shapes.bidirectional) if kind != "bow" else False,
-        pool=args.pool or shapes.pool, bigram_buckets=shapes.buckets))
+        pool=args.pool or shapes.pool, bigram_buckets=shapes.buckets, multi_label=facts.multi_label))
     data = DataPlan(batch_size=args.batch_size or shapes.batch_size, max_len=shapes.max_len, valid=args.valid,
                     holdout=0.0 if args.valid else CLASSIFIER_HOLDOUT, class_weights=args.class_weights or "none")
     epochs = args.epochs

@@ -58,3 +58,50 @@ def classification_metrics(gold: Sequence[int], predicted: Sequence[int], labels
             "per_label": per_label,
             "confusion": confusion.tolist(),
             "examples": total}
+
+
+def _f1(tp: float, predicted: float, gold: float) -> tuple[float, float, float]:
+    precision = tp / predicted if predicted else 0.0
+    recall = tp / gold if gold else 0.0
+    return precision, recall, (2 * precision * recall / (precision + recall) if precision + recall else 0.0)
+
+
+def multilabel_metrics(gold: np.ndarray, predicted: np.ndarray, labels: Sequence[str]) -> dict[str, Any]:
+    """Micro-, macro- (labels with support or predictions) and samples-F1 (an example with no gold
+    and no predicted label counts 1), exact match, and per-label precision/recall/F1/support, for
+    boolean arrays (examples, labels)."""
+    gold, predicted = np.asarray(gold, bool), np.asarray(predicted, bool)
+    tp = (gold & predicted).sum(0)
+    per_label, f1s = {}, []
+    for k, label in enumerate(labels):
+        p, r, f = _f1(float(tp[k]), float(predicted[:, k].sum()), float(gold[:, k].sum()))
+        per_label[label] = {"precision": p, "recall": r, "f1": f, "support": int(gold[:, k].sum())}
+        if gold[:, k].any() or predicted[:, k].any():
+            f1s.append(f)
+    samples = [1.0 if not g.any() and not q.any() else _f1(float((g & q).sum()), float(q.sum()), float(g.sum()))[2]
+               for g, q in zip(gold, predicted)]
+    return {"micro_f1": _f1(float(tp.sum()), float(predicted.sum()), float(gold.sum()))[2],
+            "macro_f1": float(np.mean(f1s)) if f1s else 0.0, "samples_f1": float(np.mean(samples)) if samples else 0.0,
+            "exact_match": float(np.mean((gold == predicted).all(1))) if len(gold) else 0.0,
+            "per_label": per_label, "examples": int(len(gold))}
+
+
+def at_k(gold: np.ndarray, probs: np.ndarray, k: int) -> tuple[float, float]:
+    """Precision and recall at k as fastText's ``test FILE k`` defines them: the k most likely labels
+    of every example are its predictions; precision = correct / predictions, recall = correct /
+    gold labels."""
+    gold = np.asarray(gold, bool)
+    k = min(k, probs.shape[1])
+    top = np.argsort(-probs, axis=1, kind="stable")[:, :k]
+    correct = float(np.take_along_axis(gold, top, axis=1).sum())
+    return correct / max(1, top.size), correct / max(1, int(gold.sum()))
+
+
+THRESHOLDS = tuple(round(0.05 * i, 2) for i in range(1, 20))
+
+
+def choose_threshold(gold: np.ndarray, probs: np.ndarray, labels: Sequence[str]) -> float:
+    """The one decision threshold for every label (0.05 ... 0.95) with the best macro-F1 on the
+    given (validation) examples; among equals, the one nearest 0.5."""
+    scored = [(multilabel_metrics(gold, probs >= t, labels)["macro_f1"], -abs(t - 0.5), t) for t in THRESHOLDS]
+    return max(scored)[2]

@@ -121,6 +121,25 @@ def topics(lines: int = 2000, seed: int = 0) -> Iterator[str]:
         yield f"{label}\t{text}"
 
 
+def multi_label(lines: int = 2000, seed: int = 0) -> Iterator[str]:
+    """fastText-format support messages with one to three labels that co-occur by rule: each topic
+    whose word a message mentions is a label, and ``urgent`` joins when the message says so."""
+    rng = random.Random(seed)
+    labels = sorted(TOPIC_WORDS)
+    for _ in range(lines):
+        chosen = sorted(rng.sample(labels, rng.choice((1, 1, 2, 2, 3))))
+        parts = [f"the {rng.choice(TOPIC_WORDS[label])}" for label in chosen]
+        rng.shuffle(parts)
+        text = rng.choice(FRAMES).format(a=parts[0].removeprefix("the "), b=rng.choice(TOPIC_WORDS[chosen[0]]))
+        if len(parts) > 1:
+            text += ", and also " + " and ".join(parts[1:])
+        urgent = rng.random() < 0.25
+        opener = rng.choice(("urgent:", "asap,", "right now please,")) if urgent else rng.choice(OPENERS[:-1])
+        text = " ".join(p for p in (opener, text, rng.choice(CLOSERS)) if p)
+        tags = chosen + (["urgent"] if urgent else [])
+        yield " ".join(f"__label__{t}" for t in tags) + " " + text
+
+
 ORDER_FILLER = ["the", "a", "small", "big", "house", "tree", "river", "stone", "road", "cloud",
                 "bird", "window", "garden", "lamp", "chair", "door"]
 
@@ -165,4 +184,5 @@ GENERATORS: dict[str, Callable[..., Iterator[str]]] = {
     "topics": topics,
     "word-order": word_order,
     "long-range": long_range,
+    "multi-label": multi_label,
 }

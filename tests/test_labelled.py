@@ -91,10 +91,13 @@ def test_lines_with_several_fasttext_labels_are_counted_not_silently_cut(tmp_pat
              "__label__b __label__c __label__a three labels"] * 10
     path.write_text("\n".join(lines) + "\n")
     data = read_labelled(str(path))
-    assert [e.label for e in data.examples[:4]] == ["a", "a", "b", "b"]
+    assert [e.labels for e in data.examples[:4]] == [("a", "b"), ("a",), ("b",), ("b", "c", "a")]
     assert data.multi_labelled == 20  # the repeated label is one label
-    result = cli("train", path, "-o", tmp_path / "run", "--max-steps", "2", "--hidden", "8", "--threads", "1")
+    result = cli("train", path, "-o", tmp_path / "multi", "--max-steps", "2", "--hidden", "8", "--threads", "1")
     assert result.exit_code == 0, result.stderr
-    assert "20 lines carry several labels" in result.stderr and "multi-label training is not supported" in result.stderr
+    assert "multi-label: 20 of 40 lines carry several labels" in result.stderr
+    result = cli("train", path, "-o", tmp_path / "run", "--single-label", "--max-steps", "2", "--hidden", "8",
+                 "--threads", "1")
+    assert "20 lines carry several labels; --single-label keeps the first of each" in result.stderr
     shown = cli.ok("evaluate", "-c", tmp_path / "run", path)
-    assert "20 lines carry several labels" in shown.stderr
+    assert "20 lines carry several labels; only the first of each is scored" in shown.stderr

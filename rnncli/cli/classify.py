@@ -17,7 +17,7 @@ from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, 
 def classify(
     run: Annotated[str, RUN_OPT],
     file: Annotated[str, typer.Argument(help="Texts, one per line ('-' for stdin).")] = STDIO,
-    top: Annotated[int, typer.Option("--top", "-k", min=1, help="Print the N most likely labels with probabilities.")] = 1,
+    top: Annotated[Optional[int], typer.Option("--top", "-k", min=1, help="Print the N most likely labels with probabilities [default: 1; multi-label: every label above the threshold].")] = None,
     fmt: Annotated[Literal["tsv", "jsonl"], typer.Option("--format", "-f", help="tsv (label, or label<TAB>prob pairs with -k) or jsonl.")] = "tsv",
     threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Only print labels with at least this probability (an empty line when none does).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 128,
@@ -38,7 +38,7 @@ def classify(
         with open_output(None) as out:
             for texts in coalesced_blocks(reader, 8192):
                 chosen = trained.classify(texts, top, threshold, batch_size)
-                out.write("\n".join(_format(labels, fmt, top > 1) for labels in chosen) + "\n")
+                out.write("\n".join(_format(labels, fmt, (top or 1) > 1) for labels in chosen) + "\n")
                 out.flush()
 
 
@@ -54,5 +54,5 @@ def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:
     if not chosen:
         return ""
     if not with_probs:
-        return chosen[0][0]
+        return "\t".join(label for label, _ in chosen)
     return "\t".join(f"{label}\t{prob:.4f}" for label, prob in chosen)

@@ -10,12 +10,12 @@ from rnncli.cli.app import command
 from rnncli.cli.common import open_output
 from rnncli.errors import ConfigError
 
-Kind = Literal["english", "topics", "word-order", "long-range"]
+Kind = Literal["english", "topics", "word-order", "long-range", "multi-label"]
 
 
 @command("sample-data")
 def sample_data(
-    kind: Annotated[Kind, typer.Argument(help="english (text), topics, word-order or long-range (label<TAB>text).")],
+    kind: Annotated[Kind, typer.Argument(help="english (text), topics, word-order or long-range (label<TAB>text), multi-label (__label__a __label__b text).")],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (atomically); stdout if absent.")] = None,
     lines: Annotated[int, typer.Option(min=1, max=1_000_000_000, help="Number of lines (written as they are made).")] = 2000,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same file.")] = 0,

@@ -25,13 +25,15 @@ def evaluate(
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
     text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
     label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
+    top: Annotated[Optional[int], typer.Option("--top", "-k", min=1, help="Classifiers: also precision and recall at k (fastText's test).")] = None,
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
     from rnncli.serving import serving
 
     with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as trained:
-        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn)
+        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn,
+                                  **({"k": top} if top is not None else {}))
     source = report.pop("source", data)
     if as_json:
         with open_output(None) as out:
@@ -60,8 +62,16 @@ def print_classifier_report(report: dict[str, Any], source: str) -> None:
     from rich.table import Table
 
     console = err_console()
-    console.print(f"{source}: {report['examples']:,} examples, accuracy {report['accuracy']:.4f}, "
-                  f"macro-F1 {report['macro_f1']:.4f}")
+    if "micro_f1" in report:
+        console.print(f"{source}: {report['examples']:,} examples, multi-label at threshold {report['threshold']:g}: "
+                      f"micro-F1 {report['micro_f1']:.4f}, macro-F1 {report['macro_f1']:.4f}, samples-F1 "
+                      f"{report['samples_f1']:.4f}, exact match {report['exact_match']:.4f}")
+    else:
+        console.print(f"{source}: {report['examples']:,} examples, accuracy {report['accuracy']:.4f}, "
+                      f"macro-F1 {report['macro_f1']:.4f}")
+    if "k" in report:
+        console.print(f"precision at {report['k']}: {report['precision_at_k']:.4f}, recall at {report['k']}: "
+                      f"{report['recall_at_k']:.4f}")
     table = Table(box=None)
     for column in ("label", "precision", "recall", "F1", "support"):
         table.add_column(column, justify="left" if column == "label" else "right")
@@ -69,6 +79,8 @@ def print_classifier_report(report: dict[str, Any], source: str) -> None:
         table.add_row(label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
                       f"{row['support']:,}")
     console.print(table)
+    if "confusion" not in report:
+        return
     matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left", box=None)
     matrix.add_column("")
     for label in report["labels"]:

@@ -58,7 +58,8 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
         outcome = (f"val_loss {_fmt(final.get('val_loss'))}, val_ppl {_fmt(final.get('val_ppl'), '.2f')}, "
                    f"val_bpc {_fmt(final.get('val_bpc'))}")
     else:  # the record best.safetensors was saved at
-        outcome = (f"best macro_f1 {_fmt(best.get('macro_f1'))} (accuracy {_fmt(best.get('accuracy'))}) "
+        second = ("micro_f1", best.get("micro_f1")) if "micro_f1" in best else ("accuracy", best.get("accuracy"))
+        outcome = (f"best macro_f1 {_fmt(best.get('macro_f1'))} ({second[0]} {_fmt(second[1])}) "
                    f"at step {best.get('step')}")
     say(f"done: step {final.get('step')}, {outcome} in {time.time() - started:.0f}s; run saved in {result.path}")
     _print_run_dir(args, result.path)

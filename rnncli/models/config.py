@@ -40,6 +40,7 @@ class ModelConfig:
     pool: str = "last"
     bigram_buckets: int = 0
     order: int = 0  # the n-gram model's order; 0 for the neural models
+    multi_label: bool = False  # classifiers: one sigmoid per label instead of a softmax
 
     def check(self) -> "ModelConfig":
         problems = []

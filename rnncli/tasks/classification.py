@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 
 import numpy as np
 import torch
@@ -12,7 +14,7 @@ from rnncli.data import ClassBatches, pad_batch
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
-from rnncli.scores import classification_metrics, classifier_score
+from rnncli.scores import choose_threshold, classification_metrics, classifier_score, multilabel_metrics
 from rnncli.training import Task
 
 
@@ -28,16 +30,29 @@ def predict_proba(model: Classifier, sequences: list[list[int]], device: torch.d
             chosen = order[start : start + batch_size]
             tokens, lengths = pad_batch([sequences[i] for i in chosen])
             logits = model(tokens.to(device), lengths)
-            out[chosen] = F.softmax(logits.float(), dim=-1).cpu().numpy()
+            scores = torch.sigmoid(logits.float()) if model.config.multi_label else F.softmax(logits.float(), dim=-1)
+            out[chosen] = scores.cpu().numpy()
     return out
+
+
+def multilabel_evaluation(gold: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, float]:
+    """Validation figures of a multi-label classifier at the threshold that serves it best."""
+    threshold = choose_threshold(gold, probs, labels)
+    clipped = np.clip(probs, 1e-7, 1 - 1e-7)
+    loss = float(-(gold * np.log(clipped) + ~gold * np.log(1 - clipped)).mean())
+    metrics = multilabel_metrics(gold, probs >= threshold, labels)
+    return {"val_loss": loss, "micro_f1": metrics["micro_f1"], "macro_f1": metrics["macro_f1"],
+            "samples_f1": metrics["samples_f1"], "exact_match": metrics["exact_match"], "threshold": threshold}
 
 
 class ClassificationTask(Task):
     unit = "examples"
 
-    def __init__(self, train: tuple[list[list[int]], list[int]], valid: tuple[list[list[int]], list[int]],
+    def __init__(self, train: tuple[list[list[int]], list[Any]], valid: tuple[list[list[int]], list[Any]],
                  labels: list[str], batch_size: int, device: torch.device, precision: str,
-                 class_weights: Tensor | None = None, seed: int = 0) -> None:
+                 class_weights: Tensor | None = None, seed: int = 0, multi_label: bool = False) -> None:
+        """Targets are label indices, or multi-hot rows (one 0/1 per label) with ``multi_label``."""
+        self.multi_label = multi_label
         self.batches = ClassBatches(train[0], train[1], batch_size, shuffle=True, seed=seed)
         self.valid = valid
         self.labels = labels
@@ -55,11 +70,15 @@ class ClassificationTask(Task):
         dist = current()
         tokens, lengths, targets = self.batches.batch(epoch, index, dist.rank, dist.world)
         logits = model(tokens.to(self.device), lengths)
+        if self.multi_label:
+            return F.binary_cross_entropy_with_logits(logits.float(), targets.to(self.device).float()), len(targets)
         loss = F.cross_entropy(logits.float(), targets.to(self.device), weight=self.class_weights)
         return loss, len(targets)
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         probs = predict_proba(model, self.valid[0], self.device, self.precision)
+        if self.multi_label:
+            return multilabel_evaluation(np.asarray(self.valid[1], dtype=bool), probs, self.labels)
         gold = np.asarray(self.valid[1])
         loss = float(-np.log(np.clip(probs[np.arange(len(gold)), gold], 1e-12, 1)).mean())
         metrics = classification_metrics(gold.tolist(), probs.argmax(1).tolist(), self.labels)

@@ -33,7 +33,11 @@ MAX_LABEL = 200
 class Example:
     label: str
     text: str
-    more: int = 0  # labels after the first on a fastText line (kept out: classifiers are single-label)
+    extra: tuple[str, ...] = ()  # labels after the first on a fastText line (multi-label data)
+
+    @property
+    def labels(self) -> tuple[str, ...]:
+        return (self.label, *self.extra)
 
 
 @dataclass
@@ -47,7 +51,7 @@ class LabelledData:
     @property
     def multi_labelled(self) -> int:
         """Examples whose line gave several labels (only the first is kept)."""
-        return sum(1 for e in self.examples if e.more)
+        return sum(1 for e in self.examples if e.extra)
 
     @property
     def labels(self) -> list[str]:
@@ -137,8 +141,8 @@ def iter_labelled(path: str, fmt: str = "auto", text_column: str = "text", label
         if fmt == "jsonl":
             label, text = _jsonl(line, where)
         elif fmt == "fasttext":
-            label, text, more = _fasttext(line, where)
-            yield n, (Example(label, text, more) if text.strip() else None)
+            label, text, extra = _fasttext(line, where)
+            yield n, (Example(label, text, extra) if text.strip() else None)
             continue
         else:
             label, text = _tsv(line, where)
@@ -157,13 +161,13 @@ def _tsv(line: str, where: str) -> tuple[str, str]:
     return label, text
 
 
-def _fasttext(line: str, where: str) -> tuple[str, str, int]:
+def _fasttext(line: str, where: str) -> tuple[str, str, tuple[str, ...]]:
     words = line.split()
     labels = [w[len(FASTTEXT_PREFIX):] for w in words if w.startswith(FASTTEXT_PREFIX)]
     if not labels or not labels[0]:
         raise InputError(f"{where}: expected __label__X text (no label on this line)")
     text = " ".join(w for w in words if not w.startswith(FASTTEXT_PREFIX))
-    return labels[0], text, len(set(labels)) - 1
+    return labels[0], text, tuple(dict.fromkeys(x for x in labels[1:] if x and x != labels[0]))
 
 
 def _jsonl(line: str, where: str) -> tuple[str, str]:
