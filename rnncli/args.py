@@ -84,6 +84,9 @@ class TrainArgs:
                               help="CSV data: the text column (a name or 0-based index).")
     label_column: str = option("label", tasks=(CLASSIFY,), panel=INPUT,
                                help="CSV data: the label column (a name or 0-based index).")
+    label_sep: str | None = option(tasks=(CLASSIFY,), panel=INPUT, help=(
+        "TSV/CSV data: the label field holds several labels separated by this (e.g. ,) [default: one label; "
+        "fastText lines and JSON lists give several as they are]."))
     encoding: str = option("utf-8", panel=INPUT, help="Text encoding of the input.")
     errors: str = option("strict", choices=("strict", "replace"), panel=INPUT,
                          help="On undecodable bytes: stop (strict) or use U+FFFD.")

@@ -47,7 +47,7 @@ def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
                       predict: Callable[[list[list[int]]], np.ndarray], path: str, encoding: str = "utf-8",
                       errors: str = "strict", text_column: str = "text", label_column: str = "label",
                       warn: Warn = lambda message: None, multi_label: bool = False, threshold: float = 0.5,
-                      k: int | None = None) -> dict[str, Any]:
+                      k: int | None = None, label_sep: str | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix; labels
     the run never saw count as errors. ``predict`` gives class probabilities for token ids. A
     multi-label classifier is scored on every label of each line (see :func:`_multilabel_report`)."""
@@ -55,7 +55,8 @@ def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
     from rnncli.scores import classification_metrics
     from rnncli.text.labelled import read_labelled
 
-    labelled = read_labelled(path, text_column=text_column, label_column=label_column, encoding=encoding,
+    labelled = read_labelled(path, text_column=text_column, label_column=label_column, label_sep=label_sep,
+                             encoding=encoding,
                              errors=errors)
     unseen = sorted({e.label for e in labelled.examples} - set(labels))
     if unseen:
@@ -143,4 +144,4 @@ def evaluate_classifier(loaded: "LoadedRun", path: str, device: "torch.device", 
     return classifier_report(loaded.config.labels, loaded.vocab, loaded.config.plan.data.max_len,
                              lambda sequences: predict_proba(model, sequences, device, precision), path, encoding,
                              errors, text_column, label_column, warn, loaded.config.model.multi_label,
-                             run_threshold(loaded.run.read_metrics()), k)
+                             run_threshold(loaded.run.read_metrics()), k, loaded.config.plan.args.label_sep)

@@ -586,7 +586,7 @@ def _read_examples(args: TrainArgs, paths: list[str], report: Report) -> list[Ex
     examples: list[Example] = []
     skipped = 0
     for path in paths:
-        data = read_labelled(path, text_column=args.text_column, label_column=args.label_column,
+        data = read_labelled(path, text_column=args.text_column, label_column=args.label_column, label_sep=args.label_sep,
                              encoding=args.encoding, errors=args.errors)
         examples.extend(data.examples)
         skipped += data.skipped_empty
@@ -627,6 +627,7 @@ def _validation_split(args: TrainArgs, examples: list[Example], labels: list[str
     known = set(labels)
     if args.valid is not None:
         data = read_labelled(args.valid, text_column=args.text_column, label_column=args.label_column,
+                             label_sep=args.label_sep,
                              encoding=args.encoding, errors=args.errors)
         extra = sorted({e.label for e in data.examples} - known)
         if extra:

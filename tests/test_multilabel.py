@@ -97,3 +97,32 @@ def test_multi_label_is_for_classifiers(cli, tmp_path):
 
     result = cli("train", SAMPLE / "english.txt", "-o", tmp_path / "r", "--multi-label")
     assert_one_error(result, 2, "--multi-label applies to classifiers only")
+
+
+def test_label_lists_in_tsv_csv_and_json_lines(tmp_path):
+    from rnncli.text.labelled import read_labelled
+
+    (tmp_path / "d.tsv").write_text("a,b\tfirst text\nc\tsecond\nb, a ,b\tthird\n")
+    (tmp_path / "d.csv").write_text("text,label\nfirst text,a;b\nsecond,c\n")
+    (tmp_path / "d.jsonl").write_text('{"text": "first", "label": ["a", "b", "a"]}\n{"text": "second", "label": "c"}\n')
+    assert [e.labels for e in read_labelled(str(tmp_path / "d.tsv"), label_sep=",").examples] == \
+        [("a", "b"), ("c",), ("b", "a")]
+    assert [e.labels for e in read_labelled(str(tmp_path / "d.tsv")).examples][0] == ("a,b",)
+    assert [e.labels for e in read_labelled(str(tmp_path / "d.csv"), label_sep=";").examples] == [("a", "b"), ("c",)]
+    assert [e.labels for e in read_labelled(str(tmp_path / "d.jsonl")).examples] == [("a", "b"), ("c",)]
+
+
+def test_a_tsv_with_label_lists_trains_and_evaluates_multi_label(cli, corpus, tmp_path):
+    work, _ = corpus
+    rows = []
+    for line in (work / "train.txt").read_text().splitlines()[:800]:
+        words = line.split()
+        labels = [w.removeprefix("__label__") for w in words if w.startswith("__label__")]
+        rows.append(",".join(labels) + "\t" + " ".join(w for w in words if not w.startswith("__label__")))
+    (tmp_path / "t.tsv").write_text("\n".join(rows) + "\n")
+    result = cli("train", tmp_path / "t.tsv", "-o", tmp_path / "run", "--label-sep", ",", "--max-steps", "30",
+                 "--threads", "1", "--hidden", "16")
+    assert result.exit_code == 0, result.stderr
+    assert "multi-label:" in result.stderr
+    report = json.loads(cli.ok("evaluate", "-c", tmp_path / "run", tmp_path / "t.tsv", "--json").stdout)
+    assert "micro_f1" in report and set(report["labels"]) == {"account", "billing", "shipping", "technical", "urgent"}

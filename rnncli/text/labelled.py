@@ -106,8 +106,10 @@ def _column(header: list[str], wanted: str, option: str, where: str) -> int:
 
 
 def iter_labelled(path: str, fmt: str = "auto", text_column: str = "text", label_column: str = "label",
-                  encoding: str = "utf-8", errors: str = "strict") -> Iterator[tuple[int, Example | None]]:
-    """(line number, example) pairs; ``None`` for a line whose text is empty."""
+                  encoding: str = "utf-8", errors: str = "strict",
+                  label_sep: str | None = None) -> Iterator[tuple[int, Example | None]]:
+    """(line number, example) pairs; ``None`` for a line whose text is empty. With ``label_sep``
+    the label field of TSV and CSV lines holds several labels (JSON lines may give a list)."""
     if fmt not in FORMATS:
         raise ConfigError(f"--format must be one of {', '.join(FORMATS)}")
     reader = LineReader(path, encoding, errors)
@@ -132,21 +134,28 @@ def iter_labelled(path: str, fmt: str = "auto", text_column: str = "text", label
             yield n, text
 
     if fmt == "csv":
-        yield from _csv(rest(), name, text_column, label_column)
+        for n, example in _csv(rest(), name, text_column, label_column):
+            yield n, _split(example, label_sep)
         return
     for n, line in rest():
         if not line.strip():
             continue
         where = f"{name}:{n}"
-        if fmt == "jsonl":
-            label, text = _jsonl(line, where)
-        elif fmt == "fasttext":
-            label, text, extra = _fasttext(line, where)
+        if fmt in ("jsonl", "fasttext"):
+            label, text, extra = (_jsonl if fmt == "jsonl" else _fasttext)(line, where)
             yield n, (Example(label, text, extra) if text.strip() else None)
             continue
         else:
             label, text = _tsv(line, where)
-        yield n, (Example(label, text) if text.strip() else None)
+        yield n, (_split(Example(label, text), label_sep) if text.strip() else None)
+
+
+def _split(example: Example | None, label_sep: str | None) -> Example | None:
+    """A label field of several labels (``a,b``) as the first label and the others."""
+    if example is None or not label_sep:
+        return example
+    unique = list(dict.fromkeys(x.strip() for x in example.label.split(label_sep) if x.strip()))
+    return Example(unique[0], example.text, tuple(unique[1:])) if unique else example
 
 
 def _tsv(line: str, where: str) -> tuple[str, str]:
@@ -170,7 +179,7 @@ def _fasttext(line: str, where: str) -> tuple[str, str, tuple[str, ...]]:
     return labels[0], text, tuple(dict.fromkeys(x for x in labels[1:] if x and x != labels[0]))
 
 
-def _jsonl(line: str, where: str) -> tuple[str, str]:
+def _jsonl(line: str, where: str) -> tuple[str, str, tuple[str, ...]]:
     try:
         obj = json.loads(line)
     except json.JSONDecodeError:
@@ -182,9 +191,13 @@ def _jsonl(line: str, where: str) -> tuple[str, str]:
     if "text" not in obj or not isinstance(obj["text"], str):
         raise InputError(f"{where}: missing \"text\" string field")
     label = obj["label"]
+    if isinstance(label, list) and label and all(isinstance(x, (str, int)) and not isinstance(x, bool)
+                                                 and str(x) for x in label):
+        unique = list(dict.fromkeys(str(x) for x in label))
+        return unique[0], obj["text"], tuple(unique[1:])
     if isinstance(label, bool) or not isinstance(label, (str, int)):
-        raise InputError(f"{where}: \"label\" must be a string or an integer")
-    return str(label), obj["text"]
+        raise InputError(f"{where}: \"label\" must be a string, an integer or a list of them")
+    return str(label), obj["text"], ()
 
 
 def _csv(rows: Iterator[tuple[int, str]], name: str, text_column: str,
@@ -214,11 +227,11 @@ def _csv(rows: Iterator[tuple[int, str]], name: str, text_column: str,
 
 
 def read_labelled(path: str, fmt: str = "auto", text_column: str = "text", label_column: str = "label",
-                  encoding: str = "utf-8", errors: str = "strict") -> LabelledData:
+                  encoding: str = "utf-8", errors: str = "strict", label_sep: str | None = None) -> LabelledData:
     examples: list[Example] = []
     skipped = 0
     detected = fmt
-    for _, example in iter_labelled(path, fmt, text_column, label_column, encoding, errors):
+    for _, example in iter_labelled(path, fmt, text_column, label_column, encoding, errors, label_sep):
         if example is None:
             skipped += 1
         else:
