@@ -161,6 +161,9 @@ class TrainArgs:
     eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")
     save_every: str | None = option(help=(
         "Checkpoint every N steps, or every Ns seconds (e.g. 500 or 120s) [default: 300s]."))
+    tune: bool = option(False, record=False, tasks=(CLASSIFY,), help=(
+        "Spend --time-budget on a search (model kind incl. bow, width, learning rate, dropout, level) by "
+        "successive halving; the best trial by validation macro-F1 becomes the run (trials in RUN/trials)."))
     sample_every: int | None = option(min=1, tasks=(LM,), help=(
         "Print a short sample every N evaluations (also kept in RUN/samples.jsonl)."))
     sample_prompt: str = option("", tasks=(LM,), help="The prompt of those samples [default: none].")

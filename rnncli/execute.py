@@ -132,10 +132,14 @@ def _train_guarded(args: TrainArgs, stdin_file: str | None, report: Report, call
     run = RunDir(args.output)
     if not args.resume and run.file(CONFIG).exists() and not args.force:
         raise ConfigError(f"{args.output} already holds a run: --resume to continue it, --force to replace it")
+    if args.tune:
+        _check_tune(args, stdin_file)
     created = created or not run.path.exists()
     run.create()
     try:
         with run.lock():
+            if args.tune:
+                return _tuned(args, run, report, started)
             return _train_here(args, stdin_file, report, callbacks, started)
     except StopRequested as stop:
         stop.path = args.output
@@ -144,6 +148,29 @@ def _train_guarded(args: TrainArgs, stdin_file: str | None, report: Report, call
         if created and not run.file(LAST).exists():
             shutil.rmtree(run.path, ignore_errors=True)
         raise
+
+
+def _check_tune(args: TrainArgs, stdin_file: str | None) -> None:
+    from rnncli.tune import check
+
+    if stdin_file is not None:
+        raise ConfigError("--tune reads the data once per trial: give a file, not stdin")
+    check(args, args.task or _task(args, check_inputs(args.corpus), _silent))
+
+
+def _tuned(args: TrainArgs, run: RunDir, report: Report, started: float) -> TrainResult:
+    """--tune: trials under RUN/trials; the best one's files become the run's."""
+    from rnncli.scores import best_of, classifier_score
+    from rnncli.tune import tune
+
+    def trial(trial_args: TrainArgs) -> TrainResult:
+        return _train_here(trial_args, None, _silent, (), time.time())
+
+    tune(args, run.path, trial, report, started)
+    records = run.read_metrics()
+
+    return TrainResult(str(run.path), run.load_config(type(args)).plan, records[-1] if records else {},
+                       best_of(records, classifier_score))
 
 
 def _run_name(args: TrainArgs, stdin_file: str | None) -> str:
