@@ -3,8 +3,9 @@ successive halving, and keep the best trial by validation macro-F1.
 
 Six candidates (the defaults first, then five drawn by the seed from model kind incl. the bag of
 words, width, learning rate, dropout and vocabulary level) train for a short budget each; the
-better half trains again with twice the budget; the best of those trains once more with twice
-that, and becomes the run. Every trial is a run directory under ``RUN/trials`` and a line of
+better half trains again with twice the budget; the search takes half of the budget. The best
+candidate then trains with all the time left and becomes the run: a winner trained briefly would
+lose to the defaults trained with the whole budget. Every trial is a run directory under ``RUN/trials`` and a line of
 ``RUN/trials.jsonl``; all trials see the same validation examples (the same seed holds out the
 same stratified tenth, or ``--valid``). A trial restarts from scratch with its larger budget: no
 state carries over, so a trial's score depends on its budget only.
@@ -30,7 +31,8 @@ SPACE: dict[str, tuple[Any, ...]] = {
     "level": ("word", "bpe"),
 }
 CANDIDATES = 6
-STAGE_BUDGETS = (1, 2, 4)  # relative budget of a trial at each stage; candidates halve between stages
+STAGE_BUDGETS = (1, 2)  # relative budget of a trial at each stage; candidates halve between stages
+SEARCH_SHARE = 0.5  # of --time-budget, what the search takes; the winner's final run gets the rest
 RUN_FILES = ("config.json", "vocab.json", "labels.json", "best.safetensors", "last.safetensors", "metrics.jsonl")
 
 
@@ -90,28 +92,35 @@ def tune(args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any], repo
          started: float) -> Trial:
     """Successive halving within the budget; the winner's files become the run's."""
     trials = [Trial(k, c) for k, c in enumerate(candidates(args.seed, args.given))]
-    unit = 0.9 * (args.time_budget or 0) / sum(b * max(1, len(trials) // 2 ** s) for s, b in enumerate(STAGE_BUDGETS))
+    budget = args.time_budget or 0.0
+    unit = SEARCH_SHARE * budget / sum(b * max(1, len(trials) // 2 ** s) for s, b in enumerate(STAGE_BUDGETS))
     log: list[dict[str, Any]] = []
     alive = trials
     for stage, scale in enumerate(STAGE_BUDGETS):
         for trial in alive:
             trial.stage, trial.budget = stage, unit * scale
-            _run(trial, args, run_dir, train)
-            log.append(trial.record())
-            _write_log(run_dir, log)
-            report(f"trial {trial.number} (stage {stage}, {trial.budget:.0f}s): {_describe(trial.choices)}: "
-                   f"macro-F1 {trial.macro_f1 if trial.macro_f1 is not None else 'n/a'}")
+            _search(trial, args, run_dir, train, log, report)
         alive = sorted(alive, key=lambda t: t.macro_f1 if t.macro_f1 is not None else -1.0, reverse=True)
         alive = alive[: max(1, len(alive) // 2)]
-        if stage == len(STAGE_BUDGETS) - 1 or time.time() - started > 0.95 * (args.time_budget or 0):
-            break
-    best = alive[0]
+    final = alive[0]
+    final.stage, final.budget = len(STAGE_BUDGETS), max(unit, 0.95 * budget - (time.time() - started))
+    _search(final, args, run_dir, train, log, report)
+    best = final
     for name in RUN_FILES:
         source = Path(best.path) / name
         if source.is_file():
             shutil.copy2(source, run_dir / name)
     report(f"tuned: trial {best.number} ({_describe(best.choices)}), validation macro-F1 {best.macro_f1}")
     return best
+
+
+def _search(trial: Trial, args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any],
+            log: list[dict[str, Any]], report: Callable[[str], None]) -> None:
+    _run(trial, args, run_dir, train)
+    log.append(trial.record())
+    _write_log(run_dir, log)
+    report(f"trial {trial.number} (stage {trial.stage}, {trial.budget:.0f}s): {_describe(trial.choices)}: "
+           f"macro-F1 {trial.macro_f1 if trial.macro_f1 is not None else 'n/a'}")
 
 
 def _run(trial: Trial, args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any]) -> None:
