@@ -98,16 +98,15 @@ def _multilabel_report(labels: Sequence[str], vocab: Vocab, max_len: int,
     from rnncli.corpus import featurize
     from rnncli.scores import at_k, multilabel_metrics
 
-    index = {label: j for j, label in enumerate(labels)}
-    unseen = sorted({label for e in labelled.examples for label in e.labels} - set(index))
+    unseen = sorted({label for e in labelled.examples for label in e.labels} - set(labels))
     if unseen:
         warn(f"label(s) only in {labelled.source}, never seen in training: {', '.join(unseen[:5])} "
              "(counted as missed)")
     all_labels = list(labels) + unseen
+    column = {label: j for j, label in enumerate(all_labels)}
     gold = np.zeros((len(labelled.examples), len(all_labels)), dtype=bool)
     for row, example in enumerate(labelled.examples):
-        for label in example.labels:
-            gold[row, all_labels.index(label) if label not in index else index[label]] = True
+        gold[row, [column[label] for label in example.labels]] = True
     probs = predict(featurize(vocab, [e.text for e in labelled.examples], max_len))
     probs = np.concatenate([probs, np.zeros((len(probs), len(unseen)), probs.dtype)], axis=1)
     report = multilabel_metrics(gold, probs >= threshold, all_labels)

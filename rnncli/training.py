@@ -225,6 +225,7 @@ class Trainer:
         self.stop_signal: int | None = None
         self.eval_seconds: float | None = None
         self.save_seconds: float | None = None  # the last save's duration, once timed (Checkpointer)
+        self.save_estimate = SAVE_BYTES_PER_PARAMETER * self.parameter_count() / SAVE_BYTES_PER_SECOND
         self.window = Window()
 
     # ----- schedule and budget ----------------------------------------------------------------
@@ -271,8 +272,7 @@ class Trainer:
         is the last one's duration once a save was timed, else estimated from the parameters (the
         resumable checkpoint holds the weights and two Adam moments; the best one, the weights).
         """
-        save = self.save_seconds if self.save_seconds is not None else \
-            SAVE_BYTES_PER_PARAMETER * self.parameter_count() / SAVE_BYTES_PER_SECOND
+        save = self.save_seconds if self.save_seconds is not None else self.save_estimate
         if self.evaluation is None:
             return 1.0 + save
         if self.eval_seconds is not None:

@@ -53,6 +53,19 @@ def assert_one_error(result: Any, code: int = 1, contains: str = "") -> None:
     assert contains in lines[0], lines[0]
 
 
+def probe_command(*args: str, stdin: str = "") -> tuple[str, set[str]]:
+    """Run an rnncli command in a fresh interpreter: its stdout and the top-level modules it imported."""
+    import subprocess
+
+    code = ("import sys\nfrom rnncli.cli import main\nsys.argv = ['rnncli', *sys.argv[1:]]\n"
+            "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
+            "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, set(done.stderr.strip().splitlines()[-1].split())
+
+
 def run_module(*args: str, **kwargs: Any) -> Any:
     import subprocess
 

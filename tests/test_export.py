@@ -17,7 +17,7 @@ from rnncli.export import classifier_graph, language_model_graph  # noqa: E402
 from rnncli.models.classifier import Classifier  # noqa: E402
 from rnncli.models.config import ModelConfig  # noqa: E402
 from rnncli.models.lm import LanguageModel  # noqa: E402
-from tests.conftest import SAMPLE, assert_one_error  # noqa: E402
+from tests.conftest import SAMPLE, assert_one_error, probe_command  # noqa: E402
 
 TINY = ["--hidden", "16", "--embed", "8", "--threads", "1", "--precision", "fp32", "--max-steps", "6",
         "--eval-every", "3", "-q"]
@@ -89,14 +89,9 @@ def test_classifier_graph_equals_torch(kind, bidirectional, pool, layers):
 # ----- the commands -----------------------------------------------------------------------------
 
 def without_torch(*args: str, stdin: str = "") -> tuple[str, bool]:
-    """Run an rnncli command in a fresh interpreter; its stdout and whether torch got imported."""
-    code = ("import sys\nfrom rnncli.cli import main\nsys.argv = ['rnncli', *sys.argv[1:]]\n"
-            "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
-            "print('TORCH' if 'torch' in sys.modules else 'NO-TORCH', file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", code, *args], input=stdin, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    return done.stdout, done.stderr.strip().endswith("NO-TORCH")
+    """Run an rnncli command in a fresh interpreter; its stdout and whether torch stayed out."""
+    out, modules = probe_command(*args, stdin=stdin)
+    return out, "torch" not in modules
 
 
 def test_classify_and_evaluate_serve_the_export_without_torch_and_agree(cli, tmp_path):

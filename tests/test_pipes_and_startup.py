@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SAMPLE, run_module
+from tests.conftest import SAMPLE, probe_command, run_module
 
 
 def test_encode_into_head_ends_quietly(tmp_path):
@@ -87,17 +87,6 @@ def test_encode_answers_each_line_of_a_pipe_before_the_input_ends(tmp_path, leve
     assert process.returncode == 0
 
 
-def _modules_after(*args: str, stdin: str = "") -> set[str]:
-    """The top-level modules an rnncli command imported, run in a fresh interpreter."""
-    probe = ("import sys\nfrom rnncli.cli import main\nsys.argv = ['rnncli', *sys.argv[1:]]\n"
-             "try:\n    main()\nexcept SystemExit as stop:\n    assert not stop.code, stop.code\n"
-             "print(' '.join(sorted({m.split('.')[0] for m in sys.modules})), file=sys.stderr)\n")
-    done = subprocess.run([sys.executable, "-c", probe, *args], input=stdin, capture_output=True, text=True,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    return set(done.stderr.strip().splitlines()[-1].split())
-
-
 @pytest.fixture(scope="module")
 def exported_classifier(tmp_path_factory):
     from typer.testing import CliRunner
@@ -118,7 +107,7 @@ def test_pipeline_commands_import_neither_torch_nor_pydantic(tmp_path, exported_
                     "-o", str(vocab), "-q"], check=True)
     for args, stdin in ((["encode", "-v", str(vocab)], "hello\n"), (["decode", "-v", str(vocab)], "5 6 7\n"),
                         (["classify", "-c", str(exported_classifier)], "my invoice\n")):
-        imported = _modules_after(*args, stdin=stdin)
+        _, imported = probe_command(*args, stdin=stdin)
         assert not imported & {"torch", "pydantic"}, (args[0], imported & {"torch", "pydantic"})
 
 
