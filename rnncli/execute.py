@@ -266,8 +266,7 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     source = init_source(args) if saved is None and args.init_from else None
     task = saved.task if saved else source.task if source else _task(args, corpus, report)
     machine, device = _machine(args)
-    tokenizer = saved.plan.tokenizer if saved else TokenizerPlan("file", str(RunDir(args.init_from or "").file(VOCAB))) \
-        if source else plan_tokenizer(args, task, _bytes(corpus))
+    tokenizer = _tokenizer(args, task, corpus, saved, source)
     read = _lm_data if task == LM else functools.partial(_classifier_data, source=source)
     data = read(args, corpus, tokenizer, run, saved, report)
     if source is not None:
@@ -316,6 +315,16 @@ def init_source(args: TrainArgs) -> RunConfig:
     if source.task == "classify":
         source.labels = run.load_labels(source.model.num_labels)
     return source
+
+
+def _tokenizer(args: TrainArgs, task: str, corpus: list[str], saved: RunConfig | None,
+               source: RunConfig | None) -> TokenizerPlan:
+    """The saved run's vocabulary on --resume, --init-from's run's, else the one planned here."""
+    if saved is not None:
+        return saved.plan.tokenizer
+    if source is not None:
+        return TokenizerPlan("file", str(RunDir(args.init_from or "").file(VOCAB)))
+    return plan_tokenizer(args, task, _bytes(corpus))
 
 
 def _report_fallbacks(data: "TaskData", source: str, report: Report) -> None:
