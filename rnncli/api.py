@@ -162,15 +162,27 @@ class Run:
             threshold = self.threshold
         return top_labels(texts, probs, self.labels, top, threshold, multi)
 
+    @property
+    def unigram_cache(self) -> Any:
+        """A language model's unigram cache (:mod:`rnncli.unigram_cache`), fitted on validation
+        when training ended; None when it did not help or was never fitted."""
+        from pathlib import Path
+
+        from rnncli.unigram_cache import read
+
+        return read(Path(self.path)) if self.task == "lm" else None
+
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
-                 k: int | None = None) -> dict[str, Any]:
-        """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model), or
-        accuracy, macro-F1, per-label figures and the confusion matrix (classifier)."""
+                 k: int | None = None, unigram_cache: bool = True) -> dict[str, Any]:
+        """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model, read
+        with its unigram cache unless ``unigram_cache`` is False), or accuracy, macro-F1,
+        per-label figures and the confusion matrix (classifier)."""
         from rnncli.evaluation import evaluate_classifier, evaluate_language_model
 
         if self.task == "lm":
-            return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors)
+            return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors,
+                                           self.unigram_cache if unigram_cache else None)
         return evaluate_classifier(self.loaded, os.fspath(data), self.device, encoding, errors, text_column,
                                    label_column, warn, k)
 

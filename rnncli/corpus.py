@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Callable, Iterable, Iterator, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -13,6 +13,9 @@ from rnncli.errors import InputError
 from rnncli.text.reader import LineReader, check_inputs
 from rnncli.text.streams import encoded_parts
 from rnncli.text.vocab import EOS, Vocab
+
+if TYPE_CHECKING:
+    from rnncli.unigram_cache import UnigramCache
 
 
 EVAL_COLUMN_TOKENS = 4096  # evaluation reads a text as parallel columns of at least this many tokens
@@ -112,12 +115,38 @@ def eval_grid(ids: np.ndarray, columns: int) -> tuple[np.ndarray, np.ndarray, np
     return grid[:-1], grid[1:], (index[:, 1:] < n).T.copy()
 
 
+def eval_column_count(tokens: int) -> int:
+    """How many columns evaluation reads a text of ``tokens`` as: each at least EVAL_COLUMN_TOKENS
+    long, at most 64."""
+    return max(1, min(64, tokens // EVAL_COLUMN_TOKENS))
+
+
+def stream_order(picked: np.ndarray, tokens: int) -> np.ndarray:
+    """Figures of the targets of :func:`eval_grid` (time, columns), in the text's order: the
+    ``tokens - 1`` predicted tokens, first to last (the padded end dropped)."""
+    return np.ascontiguousarray(np.asarray(picked).T).reshape(-1)[: tokens - 1]
+
+
 def lm_figures(total_nll: float, predicted: int, chars: int) -> dict[str, float]:
     """Loss in nats per predicted token, perplexity, bits per character; the text's tokens (the
     first is never predicted) and characters."""
     loss = total_nll / max(1, predicted)
     return {"loss": loss, "ppl": math.exp(min(loss, 700.0)), "bpc": total_nll / LN2 / max(1, chars),
             "tokens": predicted + 1, "chars": chars}
+
+
+def stream_figures(text: TokenText, log_probs: np.ndarray, cache: "UnigramCache | None" = None) -> dict[str, Any]:
+    """The figures of ``text`` whose tokens after the first the network gave ``log_probs``; with a
+    ``cache``, those of the cache mixture, the network's own under ``network`` and the cache's
+    window and weight under ``unigram_cache``."""
+    network = lm_figures(-float(np.sum(log_probs, dtype=np.float64)), len(log_probs), text.chars)
+    if cache is None:
+        return network
+    mixed = cache.mix(log_probs, np.asarray(text.ids))
+    figures: dict[str, Any] = lm_figures(-float(mixed.sum()), len(mixed), text.chars)
+    figures["network"] = {key: network[key] for key in ("loss", "ppl", "bpc")}
+    figures["unigram_cache"] = {"window": cache.window, "weight": cache.weight}
+    return figures
 
 
 def featurize(vocab: Vocab, texts: Sequence[str], max_len: int) -> list[list[int]]:

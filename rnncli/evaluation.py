@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 
     from rnncli.checkpoint import LoadedRun
     from rnncli.corpus import TokenText
+    from rnncli.unigram_cache import UnigramCache
 
 Warn = Callable[[str], None]
 
@@ -30,17 +31,17 @@ def inference_precision(loaded: "LoadedRun", device: "torch.device") -> str:
     return resolve_precision(precision if precision in ("fp32", "bf16") else "auto", device)
 
 
-def lm_report(vocab: Vocab, path: str, score: Callable[["TokenText"], dict[str, float]], encoding: str = "utf-8",
-              errors: str = "strict") -> dict[str, float]:
-    """Loss in nats per token, perplexity, bits per character, tokens and characters of a text;
-    ``score`` computes them from the encoded text."""
-    from rnncli.corpus import encode_corpus
+def lm_report(vocab: Vocab, path: str, log_probs: Callable[["TokenText"], np.ndarray], encoding: str = "utf-8",
+              errors: str = "strict", cache: "UnigramCache | None" = None) -> dict[str, Any]:
+    """Loss in nats per token, perplexity, bits per character, tokens and characters of a text
+    (see :func:`rnncli.corpus.stream_figures`); ``log_probs`` gives the network's log P of each
+    token after the first, in the text's order."""
+    from rnncli.corpus import encode_corpus, stream_figures
 
     text = encode_corpus([path], vocab, encoding, errors)
     if len(text) < 2:
         raise InputError(f"{path}: too little text to evaluate (fewer than 2 tokens)")
-    result = score(text)
-    return {key: result[key] for key in ("loss", "ppl", "bpc", "tokens", "chars")}
+    return stream_figures(text, log_probs(text), cache)
 
 
 def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
@@ -118,13 +119,12 @@ def _multilabel_report(labels: Sequence[str], vocab: Vocab, max_len: int,
 
 
 def evaluate_language_model(loaded: "LoadedRun", path: str, device: "torch.device", encoding: str = "utf-8",
-                            errors: str = "strict") -> dict[str, float]:
-    from rnncli.tasks.language import evaluate_lm
+                            errors: str = "strict", cache: "UnigramCache | None" = None) -> dict[str, Any]:
+    from rnncli.tasks.language import stream_log_probs
 
-    model = loaded.model.to(device)
-    return lm_report(loaded.vocab, path, lambda text: evaluate_lm(model, text, device,
-                                                                  inference_precision(loaded, device)),
-                     encoding, errors)
+    model, precision = loaded.model.to(device), inference_precision(loaded, device)
+    return lm_report(loaded.vocab, path, lambda text: stream_log_probs(model, text.ids, device, precision),
+                     encoding, errors, cache)
 
 
 def run_threshold(metrics: list[dict[str, Any]]) -> float:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import math
 import os
 import shutil
 import signal
@@ -197,7 +198,30 @@ def _train_here(args: TrainArgs, stdin_file: str | None, report: Report, callbac
     trainer = prepared.trainer
     with graceful_stop(trainer, report):
         final = trainer.run()
+    if prepared.plan.task == "lm":
+        _fit_unigram_cache(trainer, prepared.run, report)
     return TrainResult(str(prepared.run.path), prepared.plan, final, trainer.best_record())
+
+
+def _fit_unigram_cache(trainer: Any, run: RunDir, report: Report) -> None:
+    """Fit the unigram cache (rnncli.unigram_cache) on validation with the best weights, and keep
+    it in the run when it lowers the validation loss."""
+    from rnncli import unigram_cache
+
+    if isinstance(trainer, Trainer):
+        if run.file(BEST).is_file():
+            load_checkpoint(trainer.module, run.file(BEST))
+        ids, log_probs = trainer.task.held_out_log_probs(trainer.module)
+    else:
+        ids, log_probs = trainer.held_out_log_probs()
+    record = unigram_cache.fit(ids, log_probs)
+    if current().is_main:
+        unigram_cache.save(record, run.path)
+    if record["weight"]:
+        report(f"unigram cache: window {record['window']:,}, weight {record['weight']:g} (validation perplexity "
+               f"{math.exp(record['valid_loss_network']):,.2f} -> {math.exp(record['valid_loss']):,.2f})")
+    else:
+        report("unigram cache: none helps on validation; the network reads alone")
 
 
 @contextlib.contextmanager

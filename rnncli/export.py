@@ -237,6 +237,7 @@ def _quantize(source: Path, target: Path) -> None:
 
 def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
     from rnncli.text.vocab import BOS, EOS, PAD, UNK
+    from rnncli.unigram_cache import as_record, read as read_cache
 
     config, plan = loaded.config.model, loaded.config.plan
     return {"format": ONNX_FORMAT, "version": ONNX_VERSION, "opset": OPSET, "task": config.task,
@@ -245,7 +246,8 @@ def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
             "labels": list(loaded.config.labels) if config.task == "classify" else [],
             "max_len": plan.data.max_len, "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
             "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
-            "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST))}
+            "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST)),
+            "unigram_cache": as_record(read_cache(loaded.run.path)) if config.task == "lm" else None}
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

@@ -83,8 +83,8 @@ class Stepper:
 class TorchLM:
     """A torch language model stepping token by token for :func:`rnncli.sampling.generate`."""
 
-    def __init__(self, model: LanguageModel, device: torch.device | str = "cpu") -> None:
-        self.model, self.device = model.eval(), device
+    def __init__(self, model: LanguageModel, device: torch.device | str = "cpu", unigram_cache: Any = None) -> None:
+        self.model, self.device, self.unigram_cache = model.eval(), device, unigram_cache
         self.stepper = Stepper(model)
 
     @torch.inference_mode()

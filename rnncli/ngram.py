@@ -187,8 +187,8 @@ class NGramLM:
     task = "lm"
     variant = "ngram"
 
-    def __init__(self, model: KneserNey, vocab: Any) -> None:
-        self.model, self.vocab = model, vocab
+    def __init__(self, model: KneserNey, vocab: Any, unigram_cache: Any = None) -> None:
+        self.model, self.vocab, self.unigram_cache = model, vocab, unigram_cache
 
     def _history(self, rows: np.ndarray) -> np.ndarray:
         width = self.model.order - 1
@@ -220,12 +220,8 @@ class NGramLM:
         return picked.reshape(batch, steps).T, full[:, steps:] if width else history
 
     def evaluate(self, data: str, encoding: str = "utf-8", errors: str = "strict", *args: Any,
-                 **kwargs: Any) -> dict[str, float]:
-        from rnncli.corpus import lm_figures
+                 unigram_cache: bool = True, **kwargs: Any) -> dict[str, Any]:
         from rnncli.evaluation import lm_report
 
-        def score(text: Any) -> dict[str, float]:
-            picked = stream_log_probs(self.model, np.asarray(text.ids))
-            return lm_figures(-float(picked.astype(np.float64).sum()), len(picked), text.chars)
-
-        return lm_report(self.vocab, data, score, encoding, errors)
+        return lm_report(self.vocab, data, lambda text: stream_log_probs(self.model, np.asarray(text.ids)),
+                         encoding, errors, self.unigram_cache if unigram_cache else None)

@@ -18,6 +18,7 @@ class NGramCounter:
         self.directory, self.order, self.vocab_size, self.train, self.valid = run, order, vocab_size, train, valid
         self.metrics: list[dict[str, Any]] = []
         self.model: KneserNey | None = None
+        self.held_out: tuple[np.ndarray, np.ndarray] = (np.zeros(1, np.int64), np.zeros(0))
         self.stop_signal: int | None = None  # counting is not interrupted between steps: it has none
 
     def parameter_count(self) -> int:
@@ -28,7 +29,8 @@ class NGramCounter:
         began = time.time()
         self.model = KneserNey.fit(np.asarray(self.train.ids), self.order, self.vocab_size)
         counted = time.time() - began
-        picked = stream_log_probs(self.model, np.asarray(self.valid.ids))
+        self.held_out = (np.asarray(self.valid.ids), stream_log_probs(self.model, np.asarray(self.valid.ids)))
+        picked = self.held_out[1]
         figures = lm_figures(-float(picked.astype(np.float64).sum()), len(picked), self.valid.chars)
         record = {"step": 1, "epoch": 1.0, "elapsed_s": round(counted, 3), "tokens_seen": len(self.train),
                   "val_loss": figures["loss"], "val_ppl": figures["ppl"], "val_bpc": figures["bpc"],
@@ -37,6 +39,10 @@ class NGramCounter:
         self.metrics = [record]
         self.directory.write_metrics(self.metrics)
         return record
+
+    def held_out_log_probs(self) -> tuple[np.ndarray, np.ndarray]:
+        """The validation ids, and the model's log P of each after the first (known once counted)."""
+        return self.held_out
 
     def best_record(self) -> dict[str, Any] | None:
         return self.metrics[-1] if self.metrics else None

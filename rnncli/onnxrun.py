@@ -165,26 +165,31 @@ class ExportedLanguageModel(Exported):
         """Log-probabilities (time, batch, vocab) after each token of ``tokens`` (time, batch)."""
         return self._run(np.asarray(tokens, dtype=np.int64), state or self.zero_state(tokens.shape[1]))
 
-    def score_text(self, text: Any, window: int = 256) -> dict[str, float]:
-        """The figures of :func:`rnncli.tasks.language.evaluate_lm`, on the same columns."""
-        from rnncli.corpus import EVAL_COLUMN_TOKENS, eval_grid, lm_figures
+    @property
+    def unigram_cache(self) -> Any:
+        """The run's unigram cache (:mod:`rnncli.unigram_cache`), or None."""
+        from rnncli.unigram_cache import from_record
 
-        inputs, targets, mask = eval_grid(np.asarray(text.ids), max(1, min(64, len(text) // EVAL_COLUMN_TOKENS)))
-        state, total, count = None, 0.0, 0
+        return from_record(self.manifest.get("unigram_cache"))
+
+    def stream_log_probs(self, text: Any, window: int = 256) -> np.ndarray:
+        """As :func:`rnncli.tasks.language.stream_log_probs`, on the same columns."""
+        from rnncli.corpus import eval_column_count, eval_grid, stream_order
+
+        inputs, targets, _ = eval_grid(np.asarray(text.ids), eval_column_count(len(text)))
+        state, blocks = None, []
         for start in range(0, inputs.shape[0], window):
             log_probs, state = self.log_probs(inputs[start : start + window], state)
-            picked = np.take_along_axis(log_probs, targets[start : start + window, :, None], axis=2)[..., 0]
-            keep = mask[start : start + window]
-            total -= float(picked[keep].astype(np.float64).sum())
-            count += int(keep.sum())
-        return lm_figures(total, count, text.chars)
+            blocks.append(np.take_along_axis(log_probs, targets[start : start + window, :, None], axis=2)[..., 0])
+        return stream_order(np.concatenate(blocks), len(text))
 
     def evaluate(self, data: str, encoding: str = "utf-8", errors: str = "strict", *args: Any,
-                 **kwargs: Any) -> dict[str, float]:
+                 unigram_cache: bool = True, **kwargs: Any) -> dict[str, Any]:
         """As :meth:`rnncli.api.Run.evaluate` (the labelled-data options do not apply)."""
         from rnncli.evaluation import lm_report
 
-        return lm_report(self.vocab, data, self.score_text, encoding, errors)
+        return lm_report(self.vocab, data, self.stream_log_probs, encoding, errors,
+                         self.unigram_cache if unigram_cache else None)
 
 
 def open_export(directory: str | os.PathLike[str], variant: str | None = None,

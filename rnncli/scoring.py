@@ -7,6 +7,10 @@ Each line is scored as training reads it: after ``<eos>``, every token of the li
 ``<eos>`` that ends it are predicted. With ``carry`` the lines are one stream instead, the state
 carried from line to line; the first token of the stream has no context and is not scored, so
 the scores of a file sum to what ``rnncli evaluate`` reports for it (read as one column).
+
+With a unigram cache (:mod:`rnncli.unigram_cache`) each token is scored by the mixture, the cache
+reading the tokens before it: those of its line (and the ``<eos>`` before it), or with ``carry``
+those of the stream so far, as ``evaluate`` reads them.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 
 from rnncli.corpus import LN2
 from rnncli.text.vocab import EOS, PAD, Vocab
+from rnncli.unigram_cache import UnigramCache
 
 BLOCK = 64  # independent lines scored together, as the columns of one batch
 
@@ -28,23 +33,24 @@ class Scoring(Protocol):
 
 
 def score_lines(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool = False,
-                carry: bool = False) -> Iterator[dict[str, Any]]:
+                carry: bool = False, cache: UnigramCache | None = None) -> Iterator[dict[str, Any]]:
     """One record per line: text, tokens (predicted), logprob (nats), ppl, bpc; with ``per_token``
     also each predicted token and its log-probability."""
     if carry:
-        yield from _carried(lm, vocab, lines, per_token)
+        yield from _carried(lm, vocab, lines, per_token, cache)
         return
     block: list[str] = []
     for line in lines:
         block.append(line)
         if len(block) == BLOCK:
-            yield from _independent(lm, vocab, block, per_token)
+            yield from _independent(lm, vocab, block, per_token, cache)
             block = []
     if block:
-        yield from _independent(lm, vocab, block, per_token)
+        yield from _independent(lm, vocab, block, per_token, cache)
 
 
-def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool) -> Iterator[dict[str, Any]]:
+def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool,
+                 cache: UnigramCache | None) -> Iterator[dict[str, Any]]:
     ids = [[*encoded, EOS] for encoded in vocab.encode_batch(lines)]
     steps = max(len(x) for x in ids)
     inputs = np.full((steps, len(ids)), PAD, dtype=np.int64)
@@ -54,11 +60,16 @@ def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool) -
         targets[: len(sequence), column] = sequence
     picked, _ = _picked(lm, inputs, targets, None)
     for column, (line, sequence) in enumerate(zip(lines, ids)):
-        yield _record(vocab, line, sequence, picked[: len(sequence), column], len(line) + 1, per_token)
+        scores = picked[: len(sequence), column]
+        if cache is not None:
+            scores = cache.mix(scores, np.asarray([EOS, *sequence]))
+        yield _record(vocab, line, sequence, scores, len(line) + 1, per_token)
 
 
-def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool) -> Iterator[dict[str, Any]]:
+def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool,
+             cache: UnigramCache | None) -> Iterator[dict[str, Any]]:
     state, previous = None, None
+    history = np.zeros(0, dtype=np.int64)  # the cache's window of the stream so far
     for line in lines:
         sequence = [*vocab.encode(line), EOS]
         if previous is None:  # the stream's first token: no context, not scored
@@ -69,6 +80,11 @@ def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool) -
         if len(sequence):
             picked, state = _picked(lm, inputs, np.asarray(sequence, dtype=np.int64)[:, None], state)
             picked = picked[:, 0]
+            if cache is not None:
+                history = history if len(history) else np.asarray([previous], dtype=np.int64)
+                stream = np.concatenate([history, np.asarray(sequence, dtype=np.int64)])
+                picked = cache.mix(picked, stream, len(history))
+                history = stream[-cache.window :]
             previous = sequence[-1]
         else:
             picked = np.zeros(0, dtype=np.float32)

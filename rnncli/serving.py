@@ -74,7 +74,7 @@ def language_model(run: str, weights: str = "best", device: str = "cpu", threads
             return
         from rnncli.generation import TorchLM
 
-        yield TorchLM(model.model, model.device), model.vocab
+        yield TorchLM(model.model, model.device, model.unigram_cache), model.vocab
 
 
 def _ngram(run: str) -> NGramLM | None:
@@ -87,6 +87,7 @@ def _ngram(run: str) -> NGramLM | None:
     from rnncli.models.config import ModelConfig
     from rnncli.ngram import NGRAM_FILE, load
     from rnncli.text.vocab import load_vocab
+    from rnncli.unigram_cache import read as read_cache
 
     path = Path(run)
     if not (path / "config.json").is_file():
@@ -100,7 +101,7 @@ def _ngram(run: str) -> NGramLM | None:
         raise FormatError(f"{path / 'vocab.json'} has {len(vocab):,} tokens; config.json says {config.vocab_size:,}")
     if not (path / NGRAM_FILE).is_file():
         raise FormatError(f"run directory {path} is missing {NGRAM_FILE}")
-    return NGramLM(load(path / NGRAM_FILE, config.order, config.vocab_size), vocab)
+    return NGramLM(load(path / NGRAM_FILE, config.order, config.vocab_size), vocab, read_cache(path))
 
 
 def _torch_needed(weights: str, device: str) -> str | None:

@@ -32,6 +32,7 @@ class Task(ABC):
     """What the loop trains: batches, a loss, and an evaluation with a score to maximise."""
 
     unit = "tokens"
+    closing_passes = 0  # evaluation passes the run makes after the loop, kept back from a time budget
 
     @abstractmethod
     def steps_per_epoch(self) -> int: ...
@@ -264,7 +265,8 @@ class Trainer:
         return peak * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
 
     def reserve_seconds(self) -> float:
-        """Time kept back at the end of a time budget for the last evaluation and save.
+        """Time kept back at the end of a time budget for the last evaluation and save, and the
+        passes the task makes after the loop.
 
         Until an evaluation has been timed it is estimated from the training rate (a forward
         pass costs about a third of a training step), trusted only after a few steps and never
@@ -283,7 +285,7 @@ class Trainer:
             evaluation = self.task.eval_size() / (2.5 * rate) if rate else 2.0
             if self.deadline is not None and self.options.time_budget:
                 evaluation = min(evaluation, 0.2 * self.options.time_budget)
-        return 1.2 * evaluation + 1.0 + save
+        return (1.2 + self.task.closing_passes) * evaluation + 1.0 + save
 
     def plateaued(self) -> bool:
         """--patience evaluations in a row without a better validation score."""

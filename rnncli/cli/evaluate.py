@@ -9,8 +9,8 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import err_console, info, open_output, warn
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device,
-                                Errors, Weights)
+from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT, VERBOSE_OPT,
+                                WEIGHTS_OPT, Device, Errors, Weights)
 
 
 @command("evaluate")
@@ -26,14 +26,15 @@ def evaluate(
     text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
     label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
     top: Annotated[Optional[int], typer.Option("--top", "-k", min=1, help="Classifiers: also precision and recall at k (fastText's test).")] = None,
+    unigram_cache: Annotated[bool, UNIGRAM_CACHE_OPT] = True,
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
     from rnncli.serving import serving
 
     with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as trained:
-        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn,
-                                  **({"k": top} if top is not None else {}))
+        options = {"unigram_cache": unigram_cache} if trained.task == "lm" else {"k": top}
+        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn, **options)
     source = report.pop("source", data)
     if as_json:
         with open_output(None) as out:
@@ -55,6 +56,11 @@ def print_lm_report(report: dict[str, Any], title: str) -> None:
     table.add_row("bits per character", f"{report['bpc']:.4f}")
     table.add_row("tokens", f"{report['tokens']:,}")
     table.add_row("characters", f"{report['chars']:,}")
+    if "unigram_cache" in report:
+        cache, network = report["unigram_cache"], report["network"]
+        table.add_row("unigram cache", f"window {cache['window']:,}, weight {cache['weight']:g}")
+        table.add_row("network alone", f"loss {network['loss']:.4f}, perplexity {network['ppl']:.2f}, "
+                                       f"bpc {network['bpc']:.4f}")
     err_console().print(table)
 
 

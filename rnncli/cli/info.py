@@ -54,6 +54,11 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
             ("best", _metrics(facts["best"])), ("last", _metrics(facts["last"]))]
     if facts["labels"]:
         rows.insert(2, ("labels", ", ".join(facts["labels"])))
+    cache = facts["unigram_cache"]
+    if cache is not None:
+        rows.append(("unigram cache", "none (it did not lower the validation loss)" if not cache.get("weight") else
+                     f"window {cache['window']:,}, weight {cache['weight']:g}: validation loss "
+                     f"{cache['valid_loss_network']:.4f} -> {cache['valid_loss']:.4f}"))
     rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
     rows.append(("onnx", {"current": f"{facts['path']}/onnx, current", "stale": "stale (made from an older "
                           "checkpoint; the next inference call renews it)"}.get(facts["onnx"], "not exported")))

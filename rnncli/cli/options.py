@@ -18,4 +18,5 @@ THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
 RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.",
                        autocompletion=run_dirs)
 WEIGHTS_OPT = typer.Option("--weights", help="best (lowest validation loss) or last checkpoint.")
+UNIGRAM_CACHE_OPT = typer.Option("--unigram-cache/--no-unigram-cache", help="Language models: read with the unigram cache fitted on validation when training ended (if it helped there); --no-unigram-cache reads the network alone.")
 VERBOSE_OPT = typer.Option("--verbose", "-v", help="Say on stderr which engine serves (onnxruntime or torch) and why.")

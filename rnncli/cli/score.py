@@ -9,8 +9,8 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, info, note_stdin, open_output
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device,
-                                Errors, Weights)
+from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT, VERBOSE_OPT,
+                                WEIGHTS_OPT, Device, Errors, Weights)
 
 
 @command("score")
@@ -24,6 +24,7 @@ def score(
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
+    unigram_cache: Annotated[bool, UNIGRAM_CACHE_OPT] = True,
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """One JSON line per input line: text, tokens, logprob (nats), ppl, bpc; streams in constant memory."""
@@ -35,5 +36,6 @@ def score(
     with language_model(run, weights, device, threads, info if verbose else lambda message: None) as (model, vocab):
         note_stdin(file)
         with open_output(None) as out:
-            for record in score_lines(model, vocab, reader, per_token, carry_state):
+            for record in score_lines(model, vocab, reader, per_token, carry_state,
+                                      model.unigram_cache if unigram_cache else None):
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")

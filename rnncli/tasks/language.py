@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncli.corpus import EVAL_COLUMN_TOKENS, TokenText, lm_figures
+from rnncli.corpus import TokenText, eval_column_count, lm_figures, stream_order
 from rnncli.data import LMWindows, eval_columns
 from rnncli.device import autocast
 from rnncli.distributed import current
@@ -16,6 +16,7 @@ from rnncli.errors import FormatError
 from rnncli.models.lm import LanguageModel, State
 from rnncli.scores import lm_score
 from rnncli.training import Task
+from rnncli.unigram_cache import FIT_TOKENS
 
 
 
@@ -41,32 +42,49 @@ def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, pre
     """
     dist = current()
     if columns is None:
-        columns = max(1, min(64, len(text) // EVAL_COLUMN_TOKENS))
+        columns = eval_column_count(len(text))
     inputs, targets, mask = eval_columns(np.asarray(text.ids), columns)
     if dist.enabled:
         inputs, targets, mask = (t[:, dist.rank :: dist.world] for t in (inputs, targets, mask))
-    state = None
     total = 0.0
     count = 0
-    was_training = model.training
-    model.eval()
-    with autocast(device, precision):
-        for start in range(0, inputs.shape[0] if inputs.shape[1] else 0, window):
-            x = inputs[start : start + window].to(device)
-            y = targets[start : start + window].to(device)
-            m = mask[start : start + window].to(device)
-            features, state = model(x, state)
-            nll = model.token_nll(features, y)
-            keep = m.reshape(-1)
-            total += float(nll[keep].double().sum())
-            count += int(keep.sum())
-    model.train(was_training)
+    for start, nll in _column_nll(model, inputs, targets, device, precision, window):
+        keep = mask[start : start + window].to(device).reshape(-1)
+        total += float(nll.reshape(-1)[keep].double().sum())
+        count += int(keep.sum())
     total, count = dist.sum([total, float(count)])
     return lm_figures(total, int(count), text.chars)
 
 
+@torch.no_grad()
+def stream_log_probs(model: LanguageModel, ids: np.ndarray, device: torch.device, precision: str = "fp32",
+                     window: int = 256) -> np.ndarray:
+    """log P of every token of ``ids`` but the first, in the text's order, read on the columns of
+    :func:`evaluate_lm` (so they sum to its figures); what a cache is fitted on and mixed with."""
+    inputs, targets, _ = eval_columns(np.asarray(ids), eval_column_count(len(ids)))
+    blocks = [-nll.float().cpu().numpy() for _, nll in _column_nll(model, inputs, targets, device, precision, window)]
+    return stream_order(np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32), len(ids))
+
+
+def _column_nll(model: LanguageModel, inputs: Tensor, targets: Tensor, device: torch.device, precision: str,
+                window: int) -> Any:
+    """(first time step, nll (time, columns)) of each window of the columns, the state carried."""
+    state = None
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast(device, precision):
+            for start in range(0, inputs.shape[0] if inputs.shape[1] else 0, window):
+                y = targets[start : start + window].to(device)
+                features, state = model(inputs[start : start + window].to(device), state)
+                yield start, model.token_nll(features, y).reshape(y.shape)
+    finally:
+        model.train(was_training)
+
+
 class LanguageModelTask(Task):
     unit = "tokens"
+    closing_passes = 1  # the unigram cache's fit on validation, after the loop (rnncli.execute)
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
                  device: torch.device, precision: str) -> None:
@@ -108,6 +126,11 @@ class LanguageModelTask(Task):
 
     def eval_size(self) -> int:
         return len(self.valid)
+
+    def held_out_log_probs(self, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
+        """The validation ids the unigram cache is fitted on, and the model's log P of each after the first."""
+        ids = np.asarray(self.valid.ids[: FIT_TOKENS + 1])
+        return ids, stream_log_probs(_lm(model), ids, self.device, self.precision)
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:
