@@ -1,14 +1,20 @@
-"""--tune: spend a classifier's --time-budget on a search over the choices that matter, by
-successive halving, and keep the best trial by validation macro-F1.
+"""--tune: spend a classifier's --time-budget on a search over the choices that matter, and keep
+the best trial by validation macro-F1 (validation loss breaks ties).
 
-Six candidates (the defaults first, then five drawn by the seed from model kind incl. the bag of
-words, width, learning rate, dropout and vocabulary level) train for a short budget each; the
-better half trains again with twice the budget; the search takes half of the budget. The best
-candidate then trains with all the time left and becomes the run: a winner trained briefly would
-lose to the defaults trained with the whole budget. Every trial is a run directory under ``RUN/trials`` and a line of
-``RUN/trials.jsonl``; all trials see the same validation examples (the same seed holds out the
-same stratified tenth, or ``--valid``). A trial restarts from scratch with its larger budget: no
-state carries over, so a trial's score depends on its budget only.
+Six candidates: the defaults (the incumbent), then five drawn by the seed from model kind incl.
+the bag of words, width, learning rate, dropout and vocabulary level. Every trial is a run that
+*continues* (``--resume`` with a larger budget) when it goes on, so no training is thrown away:
+
+1. every candidate trains for one unit of time;
+2. the defaults and the two best challengers train one unit more;
+3. if the defaults lead, they train with all the time left. If a challenger leads, the lead of a
+   model that learns fast in seconds often does not last (a wider model overtakes it later), so
+   the challenger and the defaults each train with half the time left, and the better one at
+   that equal budget wins; a tie goes to the defaults.
+
+The search (steps 1 and 2) takes 40% of the budget. Every trial is a run directory under
+``RUN/trials`` and its records are lines of ``RUN/trials.jsonl``; all trials see the same
+validation examples (the same seed holds out the same stratified tenth, or ``--valid``).
 """
 
 from __future__ import annotations
@@ -31,8 +37,8 @@ SPACE: dict[str, tuple[Any, ...]] = {
     "level": ("word", "bpe"),
 }
 CANDIDATES = 6
-STAGE_BUDGETS = (1, 2)  # relative budget of a trial at each stage; candidates halve between stages
-SEARCH_SHARE = 0.5  # of --time-budget, what the search takes; the winner's final run gets the rest
+CHALLENGERS_KEPT = 2  # challengers that train a second unit beside the defaults
+SEARCH_SHARE = 0.4  # of --time-budget, what steps 1 and 2 take; the final step gets the rest
 RUN_FILES = ("config.json", "vocab.json", "labels.json", "best.safetensors", "last.safetensors", "metrics.jsonl")
 
 
@@ -41,14 +47,21 @@ class Trial:
     number: int
     choices: dict[str, Any]
     stage: int = 0
-    budget: float = 0.0
+    budget: float = 0.0  # wall seconds given to the trial so far, stage by stage
+    trained: float = 0.0  # seconds its training loop has run (what --resume counts against --time-budget)
     macro_f1: float | None = None
     accuracy: float | None = None
+    val_loss: float | None = None
     path: str = ""
 
     def record(self) -> dict[str, Any]:
         return {"trial": self.number, "stage": self.stage, "budget_s": round(self.budget, 1), **self.choices,
-                "macro_f1": self.macro_f1, "accuracy": self.accuracy}
+                "macro_f1": self.macro_f1, "accuracy": self.accuracy, "val_loss": self.val_loss}
+
+    def rank(self) -> tuple[float, float]:
+        """Higher is better: validation macro-F1, then lower validation loss."""
+        loss = self.val_loss if self.val_loss is not None else float("inf")
+        return (self.macro_f1 if self.macro_f1 is not None else -1.0, -loss)
 
 
 def candidates(seed: int, given: frozenset[str]) -> list[dict[str, Any]]:
@@ -68,14 +81,15 @@ def candidates(seed: int, given: frozenset[str]) -> list[dict[str, Any]]:
     return chosen
 
 
-def trial_args(args: TrainArgs, choices: dict[str, Any], output: Path, budget: float) -> TrainArgs:
-    """The user's options with a candidate's choices, as a run of its own."""
+def trial_args(args: TrainArgs, choices: dict[str, Any], output: Path, budget: float,
+               resume: bool = False) -> TrainArgs:
+    """The user's options with a candidate's choices, as a run of its own (continued when ``resume``)."""
     values = {name: getattr(args, name) for name in args.given if name not in ("tune", "output", "force")}
     values.update({k: v for k, v in choices.items() if k != "lr_scale"})
     if "lr_scale" in choices and choices["lr_scale"] != 1.0:
         default = 2e-2 if choices.get("model", args.model) == "bow" else 3e-3
         values["lr"] = default * choices["lr_scale"]
-    values.update(output=str(output), time_budget=budget, task=CLASSIFY)
+    values.update(output=str(output), time_budget=budget, task=CLASSIFY, resume=resume)
     return type(args).of(**values)
 
 
@@ -90,22 +104,32 @@ def check(args: TrainArgs, task: str) -> None:
 
 def tune(args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any], report: Callable[[str], None],
          started: float) -> Trial:
-    """Successive halving within the budget; the winner's files become the run's."""
-    trials = [Trial(k, c) for k, c in enumerate(candidates(args.seed, args.given))]
+    """The search of the module's docstring; the winner's files become the run's."""
+    trials = [Trial(k, c, path=str(run_dir / "trials" / f"{k:02d}")) for k, c in enumerate(candidates(args.seed, args.given))]
     budget = args.time_budget or 0.0
-    unit = SEARCH_SHARE * budget / sum(b * max(1, len(trials) // 2 ** s) for s, b in enumerate(STAGE_BUDGETS))
+    incumbent, challengers = trials[0], trials[1:]
+    unit = SEARCH_SHARE * budget / (len(trials) + 1 + min(CHALLENGERS_KEPT, len(challengers)))
     log: list[dict[str, Any]] = []
-    alive = trials
-    for stage, scale in enumerate(STAGE_BUDGETS):
-        for trial in alive:
-            trial.stage, trial.budget = stage, unit * scale
-            _search(trial, args, run_dir, train, log, report)
-        alive = sorted(alive, key=lambda t: t.macro_f1 if t.macro_f1 is not None else -1.0, reverse=True)
-        alive = alive[: max(1, len(alive) // 2)]
-    final = alive[0]
-    final.stage, final.budget = len(STAGE_BUDGETS), max(unit, 0.95 * budget - (time.time() - started))
-    _search(final, args, run_dir, train, log, report)
-    best = final
+
+    def step(trial: Trial, stage: int, seconds: float) -> None:
+        trial.stage, trial.budget = stage, trial.budget + seconds
+        _run(trial, args, train, seconds)
+        log.append(trial.record())
+        _write_log(run_dir, log)
+        report(f"trial {trial.number} (stage {stage}, {trial.budget:.0f}s in all): {_describe(trial.choices)}: "
+               f"macro-F1 {trial.macro_f1 if trial.macro_f1 is not None else 'n/a'}")
+
+    for trial in trials:
+        step(trial, 0, unit)
+    kept = [incumbent, *sorted(challengers, key=Trial.rank, reverse=True)[:CHALLENGERS_KEPT]]
+    for trial in kept:
+        step(trial, 1, unit)
+    leader = max(kept, key=Trial.rank)  # the defaults first among equals: max keeps the first
+    left = max(unit, 0.95 * budget - (time.time() - started))
+    finalists = [incumbent] if leader is incumbent else [leader, incumbent]
+    for trial in finalists:
+        step(trial, 2, left / len(finalists))
+    best = max(reversed(finalists), key=Trial.rank)  # a tie goes to the defaults
     for name in RUN_FILES:
         source = Path(best.path) / name
         if source.is_file():
@@ -114,20 +138,15 @@ def tune(args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any], repo
     return best
 
 
-def _search(trial: Trial, args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any],
-            log: list[dict[str, Any]], report: Callable[[str], None]) -> None:
-    _run(trial, args, run_dir, train)
-    log.append(trial.record())
-    _write_log(run_dir, log)
-    report(f"trial {trial.number} (stage {trial.stage}, {trial.budget:.0f}s): {_describe(trial.choices)}: "
-           f"macro-F1 {trial.macro_f1 if trial.macro_f1 is not None else 'n/a'}")
-
-
-def _run(trial: Trial, args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any]) -> None:
-    output = run_dir / "trials" / f"{trial.number:02d}-stage{trial.stage}"
-    result = train(trial_args(args, trial.choices, output, trial.budget))
+def _run(trial: Trial, args: TrainArgs, train: Callable[[TrainArgs], Any], seconds: float) -> None:
+    """Train the trial for ``seconds`` more of wall time: a continued run's budget counts the
+    seconds its loop has already run."""
+    path = Path(trial.path)
+    resume = (path / "last.safetensors").is_file()
+    result = train(trial_args(args, trial.choices, path, trial.trained + seconds if resume else seconds, resume))
+    trial.trained = float(result.final.get("elapsed_s", trial.trained))
     best = result.best or {}
-    trial.macro_f1, trial.accuracy, trial.path = best.get("macro_f1"), best.get("accuracy"), str(output)
+    trial.macro_f1, trial.accuracy, trial.val_loss = best.get("macro_f1"), best.get("accuracy"), best.get("val_loss")
 
 
 def _write_log(run_dir: Path, log: list[dict[str, Any]]) -> None:

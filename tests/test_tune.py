@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
+
+from types import SimpleNamespace
+
+import pytest
 
 from rnncli.args import TrainArgs
-from rnncli.tune import CANDIDATES, candidates, trial_args
+from rnncli.tune import CANDIDATES, CHALLENGERS_KEPT, SEARCH_SHARE, candidates, trial_args, tune
 from tests.conftest import SAMPLE, assert_one_error
 
 
@@ -23,7 +28,53 @@ def test_a_trial_is_the_users_run_with_the_candidates_choices(tmp_path):
     args = TrainArgs.of(corpus=["d.tsv"], output="run", time_budget=60.0, tune=True, seed=3)
     trial = trial_args(args, {"model": "bow", "lr_scale": 2.0, "level": "word"}, tmp_path / "t", 7.5)
     assert (trial.model, trial.level, trial.lr, trial.time_budget, trial.seed) == ("bow", "word", 4e-2, 7.5, 3)
-    assert not trial.tune and trial.output == str(tmp_path / "t")
+    assert not trial.tune and trial.output == str(tmp_path / "t") and not trial.resume
+    assert trial_args(args, {}, tmp_path / "t", 20.0, resume=True).resume
+
+
+def _fake_search(tmp_path, scores):
+    """tune() with a stand-in for training: ``scores(trial number, loop seconds so far)`` is the
+    trial's validation macro-F1; every call is recorded."""
+    calls = []
+
+    def train(trial):
+        number = int(trial.output.rsplit("/", 1)[1])
+        trained = trial.time_budget  # the loop runs to the budget
+        calls.append((number, trial.resume, trial.time_budget))
+        Path(trial.output).mkdir(parents=True, exist_ok=True)
+        (Path(trial.output) / "last.safetensors").write_bytes(b"")
+        (Path(trial.output) / "metrics.jsonl").write_text(f"{number}\n")
+        return SimpleNamespace(final={"elapsed_s": trained},
+                               best={"macro_f1": scores(number, trained), "accuracy": 0.9, "val_loss": 0.1})
+
+    args = TrainArgs.of(corpus=["d.tsv"], output=str(tmp_path), time_budget=1000.0, tune=True)
+    import time
+
+    best = tune(args, tmp_path, train, lambda message: None, time.time())
+    return best, calls
+
+
+def test_the_search_continues_its_trials_and_the_defaults_keep_ties(tmp_path):
+    unit = SEARCH_SHARE * 1000 / (CANDIDATES + 1 + CHALLENGERS_KEPT)
+    best, calls = _fake_search(tmp_path, lambda n, t: 0.9)  # every trial alike
+    assert [c[0] for c in calls[:CANDIDATES]] == list(range(CANDIDATES))
+    assert all(not resume and budget == pytest.approx(unit) for _, resume, budget in calls[:CANDIDATES])
+    # the defaults and two challengers continue (resumed, the budget counting the loop's seconds)
+    assert [c[0] for c in calls[CANDIDATES:CANDIDATES + 3]] == [0, 1, 2]
+    assert all(resume and budget == pytest.approx(2 * unit) for _, resume, budget in calls[CANDIDATES:CANDIDATES + 3])
+    # nobody leads the defaults: they alone get the rest
+    assert len(calls) == CANDIDATES + 4 and calls[-1][0] == 0 and best.number == 0
+    assert (Path(tmp_path) / "metrics.jsonl").read_text() == "0\n"
+
+
+def test_a_challengers_early_lead_must_last_at_an_equal_budget(tmp_path):
+    # trial 3 learns fast, the defaults overtake it once both have trained long enough
+    best, calls = _fake_search(tmp_path, lambda n, t: {0: 0.8 if t < 200 else 0.97, 3: 0.95}.get(n, 0.5))
+    final = calls[CANDIDATES + 3:]
+    assert [c[0] for c in final] == [3, 0] and final[0][2] == pytest.approx(final[1][2])
+    assert best.number == 0
+    best, calls = _fake_search(tmp_path / "b", lambda n, t: {0: 0.8, 3: 0.95}.get(n, 0.5))
+    assert best.number == 3 and (tmp_path / "b" / "metrics.jsonl").read_text() == "3\n"
 
 
 def test_tune_keeps_the_best_trial_as_the_run(cli, tmp_path):
