@@ -136,8 +136,9 @@ class Run:
                                                  num_samples)]
 
     @property
-    def threshold(self) -> float:
-        """A multi-label classifier's decision threshold: the one its best checkpoint was chosen at."""
+    def threshold(self) -> float | np.ndarray:
+        """A multi-label classifier's decision threshold, the one its best checkpoint was chosen at,
+        or one per label (in the order of ``labels``) where validation chose them so."""
         from rnncli.evaluation import run_threshold
 
         return run_threshold(self.metrics)

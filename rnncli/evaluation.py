@@ -47,7 +47,8 @@ def lm_report(vocab: Vocab, path: str, log_probs: Callable[["TokenText"], np.nda
 def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
                       predict: Callable[[list[list[int]]], np.ndarray], path: str, encoding: str = "utf-8",
                       errors: str = "strict", text_column: str = "text", label_column: str = "label",
-                      warn: Warn = lambda message: None, multi_label: bool = False, threshold: float = 0.5,
+                      warn: Warn = lambda message: None, multi_label: bool = False,
+                      threshold: float | np.ndarray = 0.5,
                       k: int | None = None, label_sep: str | None = None) -> dict[str, Any]:
     """Accuracy, macro-F1, per-label precision/recall/F1/support and the confusion matrix; labels
     the run never saw count as errors. ``predict`` gives class probabilities for token ids. A
@@ -91,7 +92,8 @@ def classifier_report(labels: Sequence[str], vocab: Vocab, max_len: int,
 
 
 def _multilabel_report(labels: Sequence[str], vocab: Vocab, max_len: int,
-                       predict: Callable[[list[list[int]]], np.ndarray], labelled: Any, threshold: float,
+                       predict: Callable[[list[list[int]]], np.ndarray], labelled: Any,
+                       threshold: float | np.ndarray,
                        k: int | None, warn: Warn) -> dict[str, Any]:
     """Micro-, macro- and samples-F1, exact match and per-label figures at the run's threshold;
     precision and recall at ``k`` as fastText's ``test`` reports them; labels the run never saw
@@ -110,8 +112,14 @@ def _multilabel_report(labels: Sequence[str], vocab: Vocab, max_len: int,
         gold[row, [column[label] for label in example.labels]] = True
     probs = predict(featurize(vocab, [e.text for e in labelled.examples], max_len))
     probs = np.concatenate([probs, np.zeros((len(probs), len(unseen)), probs.dtype)], axis=1)
-    report = multilabel_metrics(gold, probs >= threshold, all_labels)
-    report.update({"threshold": threshold, "labels": all_labels, "source": labelled.source})
+    per_label = np.ndim(threshold) > 0
+    cut = np.concatenate([threshold, np.full(len(unseen), 0.5)]) if per_label else threshold
+    report = multilabel_metrics(gold, probs >= cut, all_labels)
+    report.update({"labels": all_labels, "source": labelled.source})
+    if per_label:
+        report["thresholds"] = {label: float(t) for label, t in zip(labels, threshold)}
+    else:
+        report["threshold"] = threshold
     if k is not None:
         report["precision_at_k"], report["recall_at_k"] = at_k(gold, probs, k)
         report["k"] = k
@@ -127,11 +135,15 @@ def evaluate_language_model(loaded: "LoadedRun", path: str, device: "torch.devic
                      encoding, errors, cache)
 
 
-def run_threshold(metrics: list[dict[str, Any]]) -> float:
-    """A multi-label run's decision threshold: the one its best checkpoint was chosen at."""
+def run_threshold(metrics: list[dict[str, Any]]) -> float | np.ndarray:
+    """A multi-label run's decision thresholds, those its best checkpoint was chosen at: one per
+    label where validation chose them so, else one for all."""
     from rnncli.scores import best_of, classifier_score
 
-    return float((best_of(metrics, classifier_score) or {}).get("threshold", 0.5))
+    best = best_of(metrics, classifier_score) or {}
+    if isinstance(best.get("thresholds"), list):
+        return np.asarray(best["thresholds"], dtype=np.float64)
+    return float(best.get("threshold", 0.5))
 
 
 def evaluate_classifier(loaded: "LoadedRun", path: str, device: "torch.device", encoding: str = "utf-8",

@@ -125,14 +125,14 @@ class ExportedClassifier(Exported):
 
 
 def top_labels(texts: Sequence[str], probs: np.ndarray, labels: Sequence[str], top: int | None,
-               threshold: float | None, multi_label: bool = False) -> list[list[tuple[str, float]]]:
-    """The ``top`` most likely labels of each text (those at or above ``threshold``); none for an
-    empty text. ``top`` defaults to one label, or to every label above the threshold of a
-    multi-label classifier."""
+               threshold: float | np.ndarray | None, multi_label: bool = False) -> list[list[tuple[str, float]]]:
+    """The ``top`` most likely labels of each text (those at or above ``threshold``, one for all
+    labels or one per label); none for an empty text. ``top`` defaults to one label, or to every
+    label above the threshold of a multi-label classifier."""
     k = min(top or (len(labels) if multi_label else 1), len(labels))
     best = (-probs).argsort(axis=1, kind="stable")[:, :k]
-    return [[] if not text.strip() else
-            [(labels[j], float(row[j])) for j in order if threshold is None or row[j] >= threshold]
+    cut = np.broadcast_to(np.asarray(-np.inf if threshold is None else threshold, dtype=np.float64), (len(labels),))
+    return [[] if not text.strip() else [(labels[j], float(row[j])) for j in order if row[j] >= cut[j]]
             for text, row, order in zip(texts, probs, best)]
 
 

@@ -8,7 +8,8 @@ import json
 import numpy as np
 import pytest
 
-from rnncli.scores import at_k, choose_threshold, multilabel_metrics
+from rnncli.scores import (PER_LABEL_MIN_SUPPORT, at_k, choose_threshold, choose_thresholds, multilabel_metrics,
+                           per_label_thresholds)
 from tests.conftest import assert_one_error
 
 LABELS = ["a", "b", "c"]
@@ -41,6 +42,46 @@ def test_the_threshold_is_the_one_with_the_best_macro_f1():
     assert choose_threshold(gold, probs, ["a", "b"]) == 0.3
 
 
+def test_per_label_thresholds_by_hand():
+    rows = 2 * PER_LABEL_MIN_SUPPORT
+    gold = np.zeros((rows, 3), bool)
+    gold[:PER_LABEL_MIN_SUPPORT, 0] = gold[:PER_LABEL_MIN_SUPPORT, 1] = True
+    gold[0, 2] = True  # label c: too few examples for a threshold of its own
+    probs = np.zeros((rows, 3))
+    probs[:, 0] = np.where(gold[:, 0], 0.72, 0.6)  # only a threshold in (0.6, 0.72] separates a
+    probs[:, 1] = np.where(gold[:, 1], 0.12, 0.02)  # b: (0.02, 0.12]
+    probs[:, 2] = 0.3
+    chosen = per_label_thresholds(gold, probs, fallback=0.5)
+    assert chosen[0] in (0.65, 0.7) and chosen[1] in (0.05, 0.1) and chosen[2] == 0.5
+    assert chosen[0] == 0.65 and chosen[1] == 0.1  # among equals, the nearest to the fallback
+
+
+def test_per_label_thresholds_only_when_they_hold_on_held_out_halves():
+    rng = np.random.default_rng(0)
+    gold = rng.random((400, 2)) < 0.3
+    # label b is scored on a scale of its own: no single threshold serves a and b
+    probs = np.stack([np.where(gold[:, 0], rng.uniform(0.5, 0.9, 400), rng.uniform(0.1, 0.5, 400)),
+                      np.where(gold[:, 1], rng.uniform(0.1, 0.2, 400), rng.uniform(0.0, 0.1, 400))], axis=1)
+    threshold, per_label = choose_thresholds(gold, probs)
+    assert per_label is not None and per_label[0] == pytest.approx(0.5) and 0.05 <= per_label[1] <= 0.15
+    # both labels on one scale: one threshold serves, and per-label ones would only fit noise
+    same = np.where(gold, rng.uniform(0.5, 0.9, (400, 2)), rng.uniform(0.1, 0.5, (400, 2)))
+    assert choose_thresholds(gold, same)[1] is None
+
+
+def test_classify_and_evaluate_use_per_label_thresholds():
+    from rnncli.evaluation import run_threshold
+    from rnncli.onnxrun import top_labels
+
+    records = [{"step": 1, "macro_f1": 0.5, "val_loss": 1.0, "threshold": 0.4},
+               {"step": 2, "macro_f1": 0.8, "val_loss": 0.9, "threshold": 0.5, "thresholds": [0.5, 0.1, 0.5]}]
+    assert run_threshold(records).tolist() == [0.5, 0.1, 0.5]
+    assert run_threshold(records[:1]) == 0.4
+    probs = np.array([[0.6, 0.15, 0.3]])
+    assert top_labels(["x"], probs, LABELS, None, run_threshold(records), multi_label=True) == [[("a", 0.6), ("b", 0.15)]]
+    assert top_labels(["x"], probs, LABELS, None, 0.5, multi_label=True) == [[("a", 0.6)]]
+
+
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory):
     from typer.testing import CliRunner
@@ -64,7 +105,8 @@ def test_multi_label_data_is_detected_and_learnt(cli, corpus):
     assert "multi-label:" in shown and "one sigmoid per label" in shown
     report = json.loads(cli.ok("evaluate", "-c", work / "run", work / "test.txt", "--json", "-k", "2").stdout)
     assert report["micro_f1"] >= 0.95 and report["macro_f1"] >= 0.9
-    assert {"samples_f1", "exact_match", "per_label", "precision_at_k", "recall_at_k", "threshold"} <= set(report)
+    assert {"samples_f1", "exact_match", "per_label", "precision_at_k", "recall_at_k"} <= set(report)
+    assert ("threshold" in report) != ("thresholds" in report)  # one for all labels, or one per label
     config = json.loads((work / "run" / "config.json").read_text())
     assert config["model"]["multi_label"] is True
 

@@ -69,7 +69,8 @@ def print_classifier_report(report: dict[str, Any], source: str) -> None:
 
     console = err_console()
     if "micro_f1" in report:
-        console.print(f"{source}: {report['examples']:,} examples, multi-label at threshold {report['threshold']:g}: "
+        at = "per-label thresholds" if "thresholds" in report else f"threshold {report['threshold']:g}"
+        console.print(f"{source}: {report['examples']:,} examples, multi-label at {at}: "
                       f"micro-F1 {report['micro_f1']:.4f}, macro-F1 {report['macro_f1']:.4f}, samples-F1 "
                       f"{report['samples_f1']:.4f}, exact match {report['exact_match']:.4f}")
     else:

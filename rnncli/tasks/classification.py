@@ -14,7 +14,7 @@ from rnncli.data import ClassBatches, pad_batch
 from rnncli.device import autocast
 from rnncli.distributed import current
 from rnncli.models.classifier import Classifier
-from rnncli.scores import choose_threshold, classification_metrics, classifier_score, multilabel_metrics
+from rnncli.scores import choose_thresholds, classification_metrics, classifier_score, multilabel_metrics
 from rnncli.training import Task
 
 
@@ -35,14 +35,17 @@ def predict_proba(model: Classifier, sequences: list[list[int]], device: torch.d
     return out
 
 
-def multilabel_evaluation(gold: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, float]:
-    """Validation figures of a multi-label classifier at the threshold that serves it best."""
-    threshold = choose_threshold(gold, probs, labels)
+def multilabel_evaluation(gold: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, Any]:
+    """Validation figures of a multi-label classifier at the thresholds that serve it best: one
+    global ``threshold``, and ``thresholds`` (one per label) where those serve better (see
+    :func:`rnncli.scores.choose_thresholds`)."""
+    threshold, per_label = choose_thresholds(gold, probs)
     clipped = np.clip(probs, 1e-7, 1 - 1e-7)
     loss = float(-(gold * np.log(clipped) + ~gold * np.log(1 - clipped)).mean())
-    metrics = multilabel_metrics(gold, probs >= threshold, labels)
+    metrics = multilabel_metrics(gold, probs >= (per_label if per_label is not None else threshold), labels)
     return {"val_loss": loss, "micro_f1": metrics["micro_f1"], "macro_f1": metrics["macro_f1"],
-            "samples_f1": metrics["samples_f1"], "exact_match": metrics["exact_match"], "threshold": threshold}
+            "samples_f1": metrics["samples_f1"], "exact_match": metrics["exact_match"], "threshold": threshold,
+            **({"thresholds": [float(t) for t in per_label]} if per_label is not None else {})}
 
 
 class ClassificationTask(Task):
