@@ -63,7 +63,13 @@ def curve(name: str, paths: dict[str, Path], run: Path, budget: int, extra: list
         print(f"  {record['step']:>5}  {record['elapsed_s']:>7.0f}  {record['epoch']:>5.2f}  "
               f"{record['val_ppl']:>7.1f}  {record['lr']:.2e}")
     test = json.loads(rnncli("evaluate", "-c", str(run), str(paths["test"]), "--json").stdout)
-    print(f"  test perplexity of the best checkpoint: {test['ppl']:.1f}")
+    alone = f" (the network alone {test['network']['ppl']:.1f}; {_cache(test)})" if "network" in test else ""
+    print(f"  test perplexity of the best checkpoint: {test['ppl']:.1f}{alone}")
+
+
+def _cache(report: dict) -> str:  # type: ignore[type-arg]
+    cache = report["unigram_cache"]
+    return f"unigram cache window {cache['window']}, weight {cache['weight']:g}, fitted on validation"
 
 
 def main() -> None:

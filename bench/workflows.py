@@ -26,7 +26,8 @@ def _train(*args: str) -> None:
 
 
 def _bpc(run: Path, text: Path) -> float:
-    return float(json.loads(rnncli("evaluate", "-c", str(run), str(text), "--json").stdout)["bpc"])
+    """The network's own bpc (each run's unigram cache was fitted on this validation text)."""
+    return float(json.loads(rnncli("evaluate", "-c", str(run), str(text), "--json", "--no-unigram-cache").stdout)["bpc"])
 
 
 def workflows(work: Path, source: Path | None, quick: bool = False) -> list[Row]:
