@@ -4,7 +4,10 @@ tinyshakespeare: `rnncli train ... --level char --model lstm --time-budget B` an
 ../shared/peers/char_lstm.py with the same budget, alternating, each pair on the same machine;
 validation loss in nats per character (the split has no test part), median over the pairs.
 War and Peace: word level on whitespace tokens, vocabulary from all splits, `--time-budget 444`,
-rnncli's defaults (chosen on validation); validation and test perplexity of that one configuration.
+rnncli's defaults (chosen on validation); validation and test perplexity, over seeds.
+
+    python bench/quality.py [--quick]
+    python bench/quality.py --char-only [--precision fp32]   # tinyshakespeare 120 s, 3 pairs
 """
 
 from __future__ import annotations
@@ -22,11 +25,11 @@ from common import DATA, ROOT, Row, print_table, rnncli
 PEER = ROOT.parent / "shared" / "peers" / "char_lstm.py"
 
 
-def _rnncli_char(work: Path, budget: int, k: int) -> float:
+def _rnncli_char(work: Path, budget: int, k: int, extra: tuple[str, ...] = ()) -> float:
     d = DATA / "tinyshakespeare"
     run = work / f"ts{k}"
     rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--model", "lstm",
-           "--time-budget", str(budget), "-o", str(run), "-q", check=True)
+           "--time-budget", str(budget), "-o", str(run), "-q", *extra, check=True)
     # the network alone: the unigram cache is fitted on this same validation text
     return float(json.loads(rnncli("evaluate", "-c", str(run), str(d / "valid.txt"), "--json",
                                    "--no-unigram-cache").stdout)["loss"])
@@ -39,15 +42,17 @@ def _peer_char(budget: int, seed: int) -> float:
     return float(out.split("valid")[1].split()[0])
 
 
-def tinyshakespeare(work: Path, budget: int, pairs: int) -> Row:
+def tinyshakespeare(work: Path, budget: int, pairs: int, extra: tuple[str, ...] = ()) -> Row:
+    """``extra``: options for rnncli's side (``--precision fp32`` plays a machine without bf16)."""
     results: dict[str, list[float]] = {"rnncli": [], "peer": []}
     for k in range(pairs):  # alternating, so that drifts of the machine weigh on both sides alike
-        sides = [("rnncli", lambda: _rnncli_char(work, budget, k)), ("peer", lambda: _peer_char(budget, k))]
+        sides = [("rnncli", lambda: _rnncli_char(work, budget, k, extra)), ("peer", lambda: _peer_char(budget, k))]
         for name, measure in sides if k % 2 == 0 else sides[::-1]:
             results[name].append(measure())
     ours, theirs = statistics.median(results["rnncli"]), statistics.median(results["peer"])
     gap = ours - theirs
-    return Row(f"tinyshakespeare char LSTM, --time-budget {budget}: valid nats/char (median of {pairs})",
+    return Row(f"tinyshakespeare char LSTM, --time-budget {budget}{' ' + ' '.join(extra) if extra else ''}: "
+               f"valid nats/char (median of {pairs})",
                f"{ours:.3f}", f"plain nn.LSTM script (shared/peers/char_lstm.py) {theirs:.3f}", ours / theirs,
                note=f"rnncli - peer = {gap:+.3f} nats (goal <= -0.08: {'met' if gap <= -0.08 else 'NOT met'}); "
                     f"rnncli {', '.join(f'{x:.3f}' for x in results['rnncli'])}; "
@@ -127,4 +132,8 @@ if __name__ == "__main__":
     from common import machine
 
     print(machine())
-    print_table("quality per second", run("--quick" in sys.argv))
+    if "--char-only" in sys.argv:  # python bench/quality.py --char-only [--precision fp32]
+        extra = ("--precision", sys.argv[sys.argv.index("--precision") + 1]) if "--precision" in sys.argv else ()
+        print_table("tinyshakespeare", [tinyshakespeare(Path(tempfile.mkdtemp(prefix="rnncli-bench-")), 120, 3, extra)])
+    else:
+        print_table("quality per second", run("--quick" in sys.argv))
