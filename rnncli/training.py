@@ -183,9 +183,8 @@ class EvalCadence:
             return c.step - c.last_eval_step >= max(1, total // 10)
         if trainer.deadline is not None:
             available = trainer.train_time_available() or 0
-            evaluation = trainer.eval_seconds if trainer.eval_seconds is not None else trainer.reserve_seconds()
             share = EVAL_SHARE_STOPPING if o.patience else EVAL_SHARE
-            return c.train_seconds - c.last_eval_seconds >= max(available / 10, evaluation / share)
+            return c.train_seconds - c.last_eval_seconds >= max(available / 10, trainer.evaluation_seconds() / share)
         return c.step - c.last_eval_step >= trainer.task.steps_per_epoch()
 
 
@@ -264,28 +263,29 @@ class Trainer:
         span = (progress - o.warmup) / max(1e-9, 1 - o.warmup)
         return peak * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
 
+    def evaluation_seconds(self) -> float:
+        """What one evaluation takes: the last one's duration once timed, else an estimate from the
+        training rate (a forward pass costs about a third of a training step), trusted only after
+        a few steps and never more than a fifth of the budget, so that slow first steps cannot end
+        a run early."""
+        if self.eval_seconds is not None:
+            return self.eval_seconds
+        c = self.counters
+        rate = c.seen / c.train_seconds if c.train_seconds > 0 and c.step >= 10 else 0
+        evaluation = self.task.eval_size() / (2.5 * rate) if rate else 2.0
+        if self.deadline is not None and self.options.time_budget:
+            evaluation = min(evaluation, 0.2 * self.options.time_budget)
+        return evaluation
+
     def reserve_seconds(self) -> float:
         """Time kept back at the end of a time budget for the last evaluation and save, and the
-        passes the task makes after the loop.
-
-        Until an evaluation has been timed it is estimated from the training rate (a forward
-        pass costs about a third of a training step), trusted only after a few steps and never
-        more than a fifth of the budget, so that slow first steps cannot end a run early. The save
-        is the last one's duration once a save was timed, else estimated from the parameters (the
-        resumable checkpoint holds the weights and two Adam moments; the best one, the weights).
-        """
+        passes the task makes after the loop. The save is the last one's duration once a save was
+        timed, else estimated from the parameters (the resumable checkpoint holds the weights and
+        two Adam moments; the best one, the weights)."""
         save = self.save_seconds if self.save_seconds is not None else self.save_estimate
         if self.evaluation is None:
             return 1.0 + save
-        if self.eval_seconds is not None:
-            evaluation = self.eval_seconds
-        else:
-            c = self.counters
-            rate = c.seen / c.train_seconds if c.train_seconds > 0 and c.step >= 10 else 0
-            evaluation = self.task.eval_size() / (2.5 * rate) if rate else 2.0
-            if self.deadline is not None and self.options.time_budget:
-                evaluation = min(evaluation, 0.2 * self.options.time_budget)
-        return (1.2 + self.task.closing_passes) * evaluation + 1.0 + save
+        return (1.2 + self.task.closing_passes) * self.evaluation_seconds() + 1.0 + save
 
     def plateaued(self) -> bool:
         """--patience evaluations in a row without a better validation score."""
