@@ -37,10 +37,12 @@ class UnigramCache:
     def mix(self, log_probs: np.ndarray, ids: np.ndarray, first: int = 1) -> np.ndarray:
         """log P under the cache mixture of ``ids[first:]``, given the network's ``log_probs`` of
         each of them (``ids[:first]`` is history only)."""
-        shares = repeat_shares(ids, self.window, first)
-        with np.errstate(divide="ignore"):
-            return np.logaddexp(math.log1p(-self.weight) + np.asarray(log_probs, dtype=np.float64),
-                                math.log(self.weight) + np.log(shares))
+        return _mixed(np.asarray(log_probs, dtype=np.float64), repeat_shares(ids, self.window, first), self.weight)
+
+
+def _mixed(log_probs: np.ndarray, shares: np.ndarray, weight: float) -> np.ndarray:
+    with np.errstate(divide="ignore"):
+        return np.logaddexp(math.log1p(-weight) + log_probs, math.log(weight) + np.log(shares))
 
 
 def repeat_shares(ids: np.ndarray, window: int, first: int = 1) -> np.ndarray:
@@ -71,8 +73,9 @@ def fit(ids: np.ndarray, log_probs: np.ndarray) -> dict[str, Any]:
     for window in WINDOWS:
         if window > len(ids):
             break
+        shares = repeat_shares(ids, window)
         for weight in WEIGHTS:
-            loss = -float(UnigramCache(window, weight).mix(log_probs, ids).mean())
+            loss = -float(_mixed(log_probs, shares, weight).mean())
             if loss < best[0]:
                 best = (loss, window, weight)
     loss, window, weight = best if network - best[0] >= MIN_GAIN else (network, 0, 0.0)
