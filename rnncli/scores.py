@@ -71,17 +71,16 @@ def multilabel_metrics(gold: np.ndarray, predicted: np.ndarray, labels: Sequence
     and no predicted label counts 1), exact match, and per-label precision/recall/F1/support, for
     boolean arrays (examples, labels)."""
     gold, predicted = np.asarray(gold, bool), np.asarray(predicted, bool)
-    tp = (gold & predicted).sum(0)
-    per_label, f1s = {}, []
-    for k, label in enumerate(labels):
-        p, r, f = _f1(float(tp[k]), float(predicted[:, k].sum()), float(gold[:, k].sum()))
-        per_label[label] = {"precision": p, "recall": r, "f1": f, "support": int(gold[:, k].sum())}
-        if gold[:, k].any() or predicted[:, k].any():
-            f1s.append(f)
+    tp, support, chosen = (gold & predicted).sum(0), gold.sum(0), predicted.sum(0)
+    precision = np.divide(tp, chosen, out=np.zeros(len(tp)), where=chosen > 0)
+    recall = np.divide(tp, support, out=np.zeros(len(tp)), where=support > 0)
+    f1 = _label_f1(gold, predicted)
+    per_label = {label: {"precision": float(precision[k]), "recall": float(recall[k]), "f1": float(f1[k]),
+                         "support": int(support[k])} for k, label in enumerate(labels)}
     samples = [1.0 if not g.any() and not q.any() else _f1(float((g & q).sum()), float(q.sum()), float(g.sum()))[2]
                for g, q in zip(gold, predicted)]
     return {"micro_f1": _f1(float(tp.sum()), float(predicted.sum()), float(gold.sum()))[2],
-            "macro_f1": float(np.mean(f1s)) if f1s else 0.0, "samples_f1": float(np.mean(samples)) if samples else 0.0,
+            "macro_f1": _macro_f1(gold, predicted), "samples_f1": float(np.mean(samples)) if samples else 0.0,
             "exact_match": float(np.mean((gold == predicted).all(1))) if len(gold) else 0.0,
             "per_label": per_label, "examples": int(len(gold))}
 
@@ -111,12 +110,12 @@ def _label_f1(gold: np.ndarray, predicted: np.ndarray) -> np.ndarray:
 
 
 def _macro_f1(gold: np.ndarray, predicted: np.ndarray) -> float:
-    """Macro-F1 over the labels with gold or predicted examples, as :func:`multilabel_metrics`."""
+    """Macro-F1 over the labels with gold or predicted examples."""
     counted = gold.any(0) | predicted.any(0)
     return float(_label_f1(gold, predicted)[counted].mean()) if counted.any() else 0.0
 
 
-def choose_threshold(gold: np.ndarray, probs: np.ndarray, labels: Sequence[str] = ()) -> float:
+def choose_threshold(gold: np.ndarray, probs: np.ndarray) -> float:
     """The one decision threshold for every label (0.05 ... 0.95) with the best macro-F1 on the
     given (validation) examples; among equals, the one nearest 0.5."""
     gold = np.asarray(gold, bool)

@@ -39,7 +39,7 @@ def test_precision_and_recall_at_k_as_fasttext_counts_them():
 def test_the_threshold_is_the_one_with_the_best_macro_f1():
     gold = np.array([[1, 0], [0, 1], [1, 1]], bool)
     probs = np.array([[0.32, 0.1], [0.2, 0.4], [0.34, 0.36]])
-    assert choose_threshold(gold, probs, ["a", "b"]) == 0.3
+    assert choose_threshold(gold, probs) == 0.3
 
 
 def test_per_label_thresholds_by_hand():
