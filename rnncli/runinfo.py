@@ -25,6 +25,7 @@ from rnncli.checkpoint import (
 )
 from rnncli.errors import FormatError
 from rnncli.scores import best_of, classifier_score, lm_score
+from rnncli.unigram_cache import read_record
 
 
 
@@ -90,13 +91,5 @@ def describe(path: str) -> dict[str, Any]:
         "train_seconds": float(last.get("elapsed_s", 0)) if last else 0.0,
         "seen": {k: v for k, v in (last or {}).items() if k.endswith("_seen")},
         "best": best_of(records, lm_score if config.task == "lm" else classifier_score), "last": last,
-        "files": files, "onnx": _export_state(run.path), "unigram_cache": _cache_record(run.path),
+        "files": files, "onnx": _export_state(run.path), "unigram_cache": read_record(run.path),
     }
-
-
-def _cache_record(path: Path) -> dict[str, Any] | None:
-    """What the unigram cache's fit on validation chose (weight 0: none), or None if never fitted."""
-    from rnncli.fileio import read_json
-    from rnncli.unigram_cache import CACHE_FILE
-
-    return read_json(path / CACHE_FILE, what="unigram cache record") if (path / CACHE_FILE).is_file() else None

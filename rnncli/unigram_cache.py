@@ -87,16 +87,19 @@ def save(record: dict[str, Any], run: Path) -> None:
     write_json(run / CACHE_FILE, record)
 
 
+def read_record(run: Path) -> dict[str, Any] | None:
+    """What the fit on validation recorded (weight 0: no cache), or None if the run has no fit."""
+    path = run / CACHE_FILE
+    return read_json(path, what="unigram cache record") if path.is_file() else None
+
+
 def read(run: Path) -> UnigramCache | None:
     """The run's cache, or None (none fitted, or none better than the network alone)."""
-    path = run / CACHE_FILE
-    if not path.is_file():
-        return None
-    record = read_json(path, what="unigram cache record")
+    record = read_record(run)
     try:
         return from_record(record)
     except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise FormatError(f"{path}: not a valid cache record ({exc})") from None
+        raise FormatError(f"{run / CACHE_FILE}: not a valid cache record ({exc})") from None
 
 
 def from_record(record: dict[str, Any] | None) -> UnigramCache | None:
