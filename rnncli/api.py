@@ -18,6 +18,7 @@ the :class:`~rnncli.training.Trainer` and its callbacks) is importable for scrip
 
 from __future__ import annotations
 
+import functools
 import os
 from typing import Any, Callable, Iterable, Sequence
 
@@ -135,10 +136,11 @@ class Run:
         return [text for text, _ in sample_texts(TorchLM(self.model, self.device), self.vocab, prompt, options,
                                                  num_samples)]
 
-    @property
+    @functools.cached_property
     def threshold(self) -> float | np.ndarray:
         """A multi-label classifier's decision threshold, the one its best checkpoint was chosen at,
-        or one per label (in the order of ``labels``) where validation chose them so."""
+        or one per label (in the order of ``labels``) where validation chose them so. Read once:
+        ``classify`` asks for it at every block of lines."""
         from rnncli.evaluation import run_threshold
 
         return run_threshold(self.metrics)
