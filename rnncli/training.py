@@ -162,13 +162,13 @@ class EventReporter(Callback):
 
 SAVE_BYTES_PER_PARAMETER = 16  # last (weights and two Adam moments) and best (weights), float32
 SAVE_BYTES_PER_SECOND = 250e6  # packing, writing and fsyncing, before a save was timed
-EVAL_SHARE = 0.04  # of a time budget, what evaluations may take
+EVAL_SHARE = 0.02  # of a time budget, what evaluations may take
 EVAL_SHARE_STOPPING = 0.10  # ... when validation decides when to stop (--patience)
 
 
 class EvalCadence:
     """When the loop evaluates: every ``--eval-every`` steps; else about ten times per planned run
-    (by steps, or by time under a budget, never spending more than 4% of it evaluating, 10% when
+    (by steps, or by time under a budget, never spending more than 2% of it evaluating, 10% when
     validation decides when to stop: a stopping rule needs evaluations to read), and at each
     quarter of a schedule cycle; else once per epoch."""
 
@@ -259,9 +259,21 @@ class Trainer:
         peak = o.lr * c.lr_scale
         if o.cycle_steps:
             cycle, into = divmod(c.step, o.cycle_steps)
-            peak, progress = peak * 0.5 ** cycle, into / o.cycle_steps
+            peak, progress = peak * 0.5 ** cycle, into / self.cycle_length(into)
         span = (progress - o.warmup) / max(1e-9, 1 - o.warmup)
         return peak * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
+
+    def cycle_length(self, into: int) -> int:
+        """Updates in the current schedule cycle, ``into`` of them done: its planned length, or fewer
+        when the budget ends first, so that the last cycle anneals by the end of the run instead of
+        stopping at a high learning rate (a corpus too large for the budget to finish one cycle)."""
+        planned = self.options.cycle_steps or 1
+        c = self.counters
+        left = [n - c.step for n in (self.total_steps(),) if n]
+        available = self.train_time_available()
+        if available and c.step >= 10 and c.train_seconds > 0:
+            left.append(int((available - c.train_seconds) * c.step / c.train_seconds))
+        return max(1, min([planned, *(into + max(0, n) for n in left)]))
 
     def evaluation_seconds(self) -> float:
         """What one evaluation takes: the last one's duration once timed, else an estimate from the

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -159,6 +160,26 @@ def test_a_word_model_stops_when_validation_stops_improving(tmp_path, cli):
     assert records[-1]["elapsed_s"] < 30
     assert [r["lr"] for r in records[-3:]] == sorted(r["lr"] for r in records[-3:])[::-1]  # halved at each
     assert json.loads((run / "config.json").read_text())["plan"]["loop"]["patience"] == 3
+
+
+def test_the_last_schedule_cycle_anneals_by_the_end_of_the_budget():
+    """A word model's cosine restarts every cycle of updates; a budget too short to finish a cycle
+    ends it at the deadline, measured by the training rate so far."""
+    from torch import nn
+
+    from rnncli.plan import TrainOptions
+    from rnncli.training import Task, Trainer
+
+    options = TrainOptions(lr=1.0, final_lr=0.0, cycle_steps=1000, time_budget=100)
+    idle = type("Idle", (Task,), {name: lambda self, *args: None for name in Task.__abstractmethods__})()
+    trainer = Trainer(nn.Linear(2, 1), idle, options)
+    trainer.counters.step, trainer.counters.train_seconds = 100, 10.0  # 10 updates a second
+    assert trainer.lr_at(0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.1)))  # no clock: 1,000 updates
+    trainer.train_time_available = lambda: 20.0  # 10 s left: 100 more updates, the cycle ends at 200
+    assert trainer.lr_at(0.0) == pytest.approx(0.5)
+    trainer.counters.step, trainer.counters.train_seconds = 1100, 110.0  # the second cycle, at half the peak
+    trainer.train_time_available = lambda: 1000.0
+    assert trainer.lr_at(0.0) == pytest.approx(0.25 * (1 + math.cos(math.pi * 0.1)))
 
 
 def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
