@@ -3,6 +3,7 @@
     python bench/defaults.py parity             # rnncli beside the plain loop, same shapes and steps
     python bench/defaults.py classifier-level   # word vs bpe vocabularies for classifiers
     python bench/defaults.py char-size          # the budget rule for character models, fp32 and bf16
+    python bench/defaults.py char-window        # the truncation window of character models, three corpora
     python bench/defaults.py word-dropout       # dropout for word models on War and Peace
     python bench/defaults.py word-embed         # embedding width for word models on War and Peace
 
@@ -76,6 +77,31 @@ def char_size(work: Path) -> None:
         print(f"  {precision} hidden {hidden or f'default ({chosen})'}: {_best(run, 'val_loss', False):.4f}  {note}")
 
 
+def char_window(work: Path) -> None:
+    """Truncation window (--bptt) of character models: 50 (the default) against 100 and 25,
+    --time-budget 120, on three corpora; tinyshakespeare in both precisions, seeds 0 and 1."""
+    from stopping import CORPORA, assemble
+
+    docs = assemble(next(iter(CORPORA.values())), work / "docs")
+    corpora = {"tinyshakespeare": DATA / "tinyshakespeare", "War and Peace": DATA / "warpeace"}
+    cases = [("tinyshakespeare", precision, seed, windows) for precision in ("fp32", "bf16") for seed in (0, 1)
+             for windows in [("50", "100", "25") if precision == "fp32" else ("50", "100")]]
+    cases += [("War and Peace", "fp32", 0, ("50", "100"))]
+    if docs:
+        corpora["perl pods + rust release notes"] = docs["train"].parent
+        cases.append(("perl pods + rust release notes", "fp32", 0, ("50", "100")))
+    print("character models, --time-budget 120: validation nats/char by --bptt")
+    for name, precision, seed, windows in cases:
+        d, scores = corpora[name], []
+        for window in windows:
+            run = work / f"window-{name[:5]}-{precision}-{seed}-{window}"
+            rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--model", "lstm",
+                   "--time-budget", "120", "--precision", precision, "--bptt", window, "--seed", str(seed),
+                   "-o", str(run), "-q", check=True)
+            scores.append(f"{window}: {_best(run, 'val_loss', False):.4f}")
+        print(f"  {name}, {precision}, seed {seed}: " + ", ".join(scores))
+
+
 def _war_and_peace(work: Path, option: str, values: tuple[str, ...]) -> None:
     """War and Peace words (vocabulary from all splits), --time-budget 444, one run per value."""
     d = DATA / "warpeace"
@@ -102,8 +128,8 @@ def word_embed(work: Path) -> None:
 
 
 if __name__ == "__main__":
-    rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size, "word-dropout": word_dropout,
-             "word-embed": word_embed}
+    rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size,
+             "char-window": char_window, "word-dropout": word_dropout, "word-embed": word_embed}
     chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
     scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
     for rule in chosen:

@@ -43,6 +43,7 @@ def test_character_models_fit_their_batches_in_the_corpus_and_grow_with_it(chars
     plan = lm_plan(chars, "char", 324)
     d, m = plan.data, plan.model
     assert d.batch_size * d.bptt * 4 <= chars or d.batch_size == 4
+    assert d.bptt == 50
     assert m.hidden == (128 if chars < 30_000 else 256 if chars < 300_000 else 512)
     assert m.embed == 64 and not m.cutoffs
     assert plan.loop.lr == 4e-3 and plan.loop.precision == "fp32"
