@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
 import torch
 
 from rnncli.device import autocast
@@ -15,16 +16,22 @@ from rnncli.models.config import ModelConfig
 
 
 def training_rate(config: ModelConfig, batch: int, bptt: int, device: torch.device, precision: str,
-                  seconds: float = 0.4) -> float:
+                  counts: np.ndarray | None = None, seconds: float = 0.4) -> float:
     """Tokens per second of full training steps (forward, loss, backward, clipping, AdamW), timed for
-    about ``seconds`` after two warm-up steps (the first steps of a process set up their kernels)."""
+    about ``seconds`` after two warm-up steps (the first steps of a process set up their kernels).
+    ``counts`` of each class in the training text (int64) give the loss the run will compute (see
+    rnncli.models.lm.SeenClasses) and the tokens it is timed on."""
     from rnncli.models.lm import LanguageModel
     from rnncli.plan import TrainOptions
     from rnncli.training import make_optimizer
 
     model = LanguageModel(config).to(device)
+    classes = torch.arange(4, config.vocab_size)
+    if counts is not None:
+        model.fit_output_to(torch.from_numpy(counts))
+        classes = torch.from_numpy(np.flatnonzero(counts))
     optimizer = make_optimizer(model, TrainOptions())
-    tokens = torch.randint(4, config.vocab_size, (bptt + 1, batch), device=device)
+    tokens = classes[torch.randint(len(classes), (bptt + 1, batch))].to(device)
 
     def step() -> None:
         with autocast(device, precision):

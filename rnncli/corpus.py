@@ -71,6 +71,11 @@ def encoded_blocks(paths: Iterable[str], vocab: Vocab, encoding: str = "utf-8",
             yield ids, sum(map(len, lines)) + len(lines), len(lines)
 
 
+def class_counts(ids: np.ndarray, vocab_size: int) -> np.ndarray:
+    """How often each class of the vocabulary occurs in ``ids`` (int64, one per class)."""
+    return np.bincount(np.asarray(ids), minlength=vocab_size)[:vocab_size].astype(np.int64)
+
+
 def count_chars(ids: np.ndarray, vocab: Vocab) -> int:
     """Characters of the text behind a stream of ids, each ``<eos>`` standing for a newline."""
     ends = np.flatnonzero(ids == EOS)

@@ -442,17 +442,19 @@ def _machine(args: TrainArgs) -> tuple[Machine, torch.device]:
 def _measure(machine: Machine, device: torch.device, args: TrainArgs, task: str, data: TaskData) -> Machine:
     """Training speed of the sizes the planner may choose between for this budget (see fit_to_budget)."""
     from rnncli.calibrate import training_rate
+    from rnncli.corpus import class_counts
 
     sizes = budget_candidates(args, task, data.facts, machine.threads)
     if not sizes:
         return machine
     shapes = lm_shapes(data.facts.train_items, data.facts.level, machine.threads)
+    counts = class_counts(data.train_ids(), data.facts.vocab_size)
     rates = []
     for hidden in sorted(sizes):  # the smallest first: it also warms the process's kernels up
         config = ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=data.facts.vocab_size, embed=shapes.embed,
                              hidden=hidden)
         batch, bptt = args.batch_size or shapes.batch_size, args.bptt or shapes.bptt
-        rates.append((hidden, round(training_rate(config, batch, bptt, device, machine.precision), 1)))
+        rates.append((hidden, round(training_rate(config, batch, bptt, device, machine.precision, counts), 1)))
     return dataclasses.replace(machine, rates=tuple(rates))
 
 

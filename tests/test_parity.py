@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+import pytest
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -65,3 +66,47 @@ def test_same_shapes_same_steps_rnncli_learns_at_least_as_much(tmp_path):
                        precision="fp32", eval_every=10 ** 6, threads=2, **SHAPES)
     ours = run.metrics[-1]["val_loss"]
     assert ours <= plain + 0.01, (ours, plain)
+
+
+def test_the_training_loss_over_seen_classes_is_the_full_softmax_loss():
+    """Training computes the logits of the classes the text uses and one pooled logit for the rest
+    (their rows are zero, their bias one value): the loss and every gradient are the full
+    softmax's, for seen and unseen targets alike."""
+    from rnncli.models.config import ModelConfig
+    from rnncli.models.lm import LanguageModel
+
+    torch.manual_seed(0)
+    for tie in (False, True):
+        model = LanguageModel(ModelConfig(task="lm", kind="lstm", vocab_size=50, embed=8, hidden=16, tie_weights=tie))
+        counts = torch.zeros(50, dtype=torch.long)
+        counts[5:20] = torch.randint(1, 100, (15,))
+        model.fit_output_to(counts)
+        assert model.seen_classes is not None and len(model.seen_classes.rows) == 15
+        inputs, targets = torch.randint(5, 20, (7, 3)), torch.randint(0, 50, (7, 3))
+
+        def loss_and_grads(loss_of):
+            model.zero_grad()
+            features, _ = model(inputs)
+            loss = loss_of(features)
+            loss.backward()
+            return float(loss.detach()), [p.grad.clone() for p in model.parameters()]
+
+        pooled, pooled_grads = loss_and_grads(lambda f: model.loss(f, targets))
+        full, full_grads = loss_and_grads(lambda f: model.token_nll(f, targets).mean())
+        assert pooled == pytest.approx(full, abs=1e-5)
+        assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(pooled_grads, full_grads))
+
+
+def test_unseen_classes_that_moved_keep_the_full_softmax():
+    """A model whose unseen rows are not zero (trained on another text, then fine-tuned) trains
+    with the full softmax."""
+    from rnncli.models.config import ModelConfig
+    from rnncli.models.lm import LanguageModel
+
+    model = LanguageModel(ModelConfig(task="lm", kind="lstm", vocab_size=30, embed=8, hidden=16))
+    counts = torch.zeros(30, dtype=torch.long)
+    counts[4:10] = 3
+    model.fit_output_to(counts, fresh=False)  # torch's random rows everywhere
+    assert model.seen_classes is None
+    model.fit_output_to(torch.ones(30, dtype=torch.long))  # every class seen: nothing to pool
+    assert model.seen_classes is None

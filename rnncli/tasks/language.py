@@ -8,7 +8,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncli.corpus import TokenText, eval_column_count, lm_figures, stream_order
+from rnncli.corpus import TokenText, class_counts, eval_column_count, lm_figures, stream_order
 from rnncli.data import LMWindows, eval_columns
 from rnncli.device import autocast
 from rnncli.distributed import current
@@ -103,9 +103,8 @@ class LanguageModelTask(Task):
 
     def setup_model(self, model: nn.Module, fresh: bool) -> None:
         """Output classes the training text never uses are held out of the way (see fit_output_to)."""
-        vocab_size = _lm(model).config.vocab_size
-        counts = np.bincount(np.asarray(self.train_ids), minlength=vocab_size)[:vocab_size]
-        _lm(model).fit_output_to(torch.from_numpy(counts.astype(np.int64)), fresh)
+        counts = class_counts(self.train_ids, _lm(model).config.vocab_size)
+        _lm(model).fit_output_to(torch.from_numpy(counts), fresh)
 
     def start_epoch(self, epoch: int) -> None:
         self.state = None
