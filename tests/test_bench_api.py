@@ -32,6 +32,7 @@ def test_training_benchmarks_run_both_loops(bench):
     vocab, text, _, _ = train._lm_setup(SAMPLE / "english.txt")
     for loop in (train.rnncli_lm, train.bare_lm):
         assert loop(vocab, text, TINY_LM, "fp32", steps=3) > 0
+    assert train.rnncli_lm(vocab, text, TINY_LM, "fp32", steps=3, as_run=True) > 0
     assert train.matmul_peak(torch.float32, size=64, repeats=1) > 0
 
 
