@@ -9,8 +9,8 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, info, note_stdin, open_output
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device,
-                                Errors, Weights)
+from rnncli.cli.options import (DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT,
+                                Device, Errors, Weights)
 
 
 @command("classify")
@@ -22,7 +22,7 @@ def classify(
     threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Only print labels with at least this probability (an empty line when none does).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 128,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
+    device: Annotated[Device, DEVICE_OPT] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",

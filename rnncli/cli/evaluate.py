@@ -9,8 +9,8 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import err_console, info, open_output, warn
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT, VERBOSE_OPT,
-                                WEIGHTS_OPT, Device, Errors, Weights)
+from rnncli.cli.options import (DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
+                                VERBOSE_OPT, WEIGHTS_OPT, Device, Errors, Weights)
 
 
 @command("evaluate")
@@ -19,7 +19,7 @@ def evaluate(
     data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, typer.Option(help="Where to run.")] = "auto",
+    device: Annotated[Device, DEVICE_OPT] = "auto",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",

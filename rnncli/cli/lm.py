@@ -10,7 +10,7 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, info, open_output
-from rnncli.cli.options import RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device, Weights
+from rnncli.cli.options import DEVICE_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device, Weights
 
 
 @command("generate")
@@ -27,7 +27,7 @@ def generate(
     echo: Annotated[bool, typer.Option("--echo/--no-echo", help="Print the prompt before its continuation.")] = True,
     fmt: Annotated[Literal["text", "jsonl"], typer.Option("--format", "-f", help="text (streams) or one JSON object per sample.")] = "text",
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
+    device: Annotated[Device, DEVICE_OPT] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     beam: Annotated[Optional[int], typer.Option(min=1, max=1000, help="Beam search with N beams instead of sampling: deterministic; prints the best (--format jsonl: every beam).")] = None,
     length_penalty: Annotated[float, typer.Option(min=0.0, max=10.0, help="Beam search: rank by total log-probability / length ** this.")] = 1.0,

@@ -15,6 +15,7 @@ Weights = Literal["best", "last"]
 ENCODING_OPT = typer.Option("--encoding", help="Text encoding of the input.")
 ERRORS_OPT = typer.Option("--errors", help="On undecodable bytes: stop (strict) or use U+FFFD.")
 THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
+DEVICE_OPT = typer.Option("--device", help="Where to run.")
 RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.",
                        autocompletion=run_dirs)
 WEIGHTS_OPT = typer.Option("--weights", help="best (lowest validation loss) or last checkpoint.")

@@ -9,8 +9,8 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, info, note_stdin, open_output
-from rnncli.cli.options import (ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT, VERBOSE_OPT,
-                                WEIGHTS_OPT, Device, Errors, Weights)
+from rnncli.cli.options import (DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
+                                VERBOSE_OPT, WEIGHTS_OPT, Device, Errors, Weights)
 
 
 @command("score")
@@ -20,7 +20,7 @@ def score(
     per_token: Annotated[bool, typer.Option("--per-token", help="Add each token with its log-probability.")] = False,
     carry_state: Annotated[bool, typer.Option("--carry-state", help="Score the lines as one document, the state carried from line to line (the scores then sum to evaluate's).")] = False,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, typer.Option(help="Where to run.")] = "cpu",
+    device: Annotated[Device, DEVICE_OPT] = "cpu",
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
