@@ -81,7 +81,6 @@ def test_the_training_loss_over_seen_classes_is_the_full_softmax_loss():
         counts = torch.zeros(50, dtype=torch.long)
         counts[5:20] = torch.randint(1, 100, (15,))
         model.fit_output_to(counts)
-        assert model.seen_classes is not None and len(model.seen_classes.rows) == 15
         inputs, targets = torch.randint(5, 20, (7, 3)), torch.randint(0, 50, (7, 3))
 
         def loss_and_grads(loss_of):
@@ -92,21 +91,40 @@ def test_the_training_loss_over_seen_classes_is_the_full_softmax_loss():
             return float(loss.detach()), [p.grad.clone() for p in model.parameters()]
 
         pooled, pooled_grads = loss_and_grads(lambda f: model.loss(f, targets))
+        assert model.seen_classes is not None and len(model.seen_classes.rows) == 15
         full, full_grads = loss_and_grads(lambda f: model.token_nll(f, targets).mean())
         assert pooled == pytest.approx(full, abs=1e-5)
         assert all(torch.allclose(a, b, atol=1e-6) for a, b in zip(pooled_grads, full_grads))
 
 
-def test_unseen_classes_that_moved_keep_the_full_softmax():
-    """A model whose unseen rows are not zero (trained on another text, then fine-tuned) trains
-    with the full softmax."""
+def test_the_pooled_form_is_decided_on_the_weights_training_starts_from():
+    """Decided at the first training loss, on the weights then in place: a resumed run's (loaded
+    after fit_output_to) pools as its first part did; a model whose unseen rows are not zero
+    (trained on another text, then fine-tuned) trains with the full softmax."""
     from rnncli.models.config import ModelConfig
     from rnncli.models.lm import LanguageModel
 
-    model = LanguageModel(ModelConfig(task="lm", kind="lstm", vocab_size=30, embed=8, hidden=16))
+    torch.manual_seed(0)
     counts = torch.zeros(30, dtype=torch.long)
     counts[4:10] = 3
-    model.fit_output_to(counts, fresh=False)  # torch's random rows everywhere
-    assert model.seen_classes is None
-    model.fit_output_to(torch.ones(30, dtype=torch.long))  # every class seen: nothing to pool
-    assert model.seen_classes is None
+    inputs = torch.randint(4, 10, (5, 2))
+
+    def first_loss(model):
+        features, _ = model(inputs)
+        model.loss(features, inputs)
+        return model.seen_classes
+
+    config = ModelConfig(task="lm", kind="lstm", vocab_size=30, embed=8, hidden=16)
+    trained = LanguageModel(config)
+    trained.fit_output_to(counts)
+    assert first_loss(trained) is not None
+    resumed = LanguageModel(config)
+    resumed.fit_output_to(counts, fresh=False)  # torch's random rows, then the saved weights
+    resumed.load_state_dict(trained.state_dict())
+    assert first_loss(resumed) is not None
+    moved = LanguageModel(config)
+    moved.fit_output_to(counts, fresh=False)
+    assert first_loss(moved) is None
+    everything = LanguageModel(config)
+    everything.fit_output_to(torch.ones(30, dtype=torch.long))  # every class seen: nothing to pool
+    assert first_loss(everything) is None

@@ -88,7 +88,8 @@ class LanguageModel(nn.Module):
         self.proj = nn.Linear(c.hidden, c.embed) if c.tie_weights and c.embed != c.hidden else None
         self.decoder: nn.Linear | None = None
         self.adaptive: nn.AdaptiveLogSoftmaxWithLoss | None = None
-        self.seen_classes: SeenClasses | None = None  # set by fit_output_to, for the training loss
+        self.seen_classes: SeenClasses | None = None  # the training loss's pooled form, when it applies
+        self._seen: Tensor | None = None  # the training text's classes, until the first training loss
         if c.cutoffs:
             self.adaptive = nn.AdaptiveLogSoftmaxWithLoss(out_features, c.vocab_size, list(c.cutoffs), div_value=4.0)
         else:
@@ -119,7 +120,7 @@ class LanguageModel(nn.Module):
         keep = seen.to(self.decoder.weight.dtype)
         self.decoder.weight.register_hook(lambda grad: grad * keep[:, None].to(grad.device))
         self.decoder.bias.register_hook(lambda grad: grad * keep.to(grad.device))
-        self.seen_classes = SeenClasses.of(self.decoder, seen)
+        self.seen_classes, self._seen = None, seen
 
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Features of shape (time, batch, d) for the decoder, and the final state."""
@@ -148,6 +149,8 @@ class LanguageModel(nn.Module):
             with _full_precision(flat):
                 return self.adaptive(flat.float(), targets.reshape(-1)).loss
         assert self.decoder is not None
+        if self._seen is not None:  # decided now, when a resumed run's weights are in place
+            self.seen_classes, self._seen = SeenClasses.of(self.decoder, self._seen), None
         if self.seen_classes is not None:
             return self.seen_classes.loss(self.decoder, flat, targets.reshape(-1))
         return F.cross_entropy(self.decoder(flat).float(), targets.reshape(-1))
