@@ -252,28 +252,22 @@ class Trainer:
 
     def lr_at(self, progress: float) -> float:
         """Warm-up, then cosine decay to ``final_lr`` over the run (or over each cycle, restarting at
-        half the last peak), scaled down at each plateau."""
+        half the last peak), scaled down at each plateau. A cycle the run ends first (a corpus too
+        large for the budget to finish one) ends with it, so the last cycle anneals instead of
+        stopping at a high learning rate: ``progress`` of the run done after ``step`` updates
+        leaves ``step * (1 - progress) / progress`` of them."""
         o, c = self.options, self.counters
         if o.warmup and progress < o.warmup:
             return o.lr * max(progress / o.warmup, 0.01)
         peak = o.lr * c.lr_scale
         if o.cycle_steps:
             cycle, into = divmod(c.step, o.cycle_steps)
-            peak, progress = peak * 0.5 ** cycle, into / self.cycle_length(into)
+            length = o.cycle_steps
+            if 0 < progress and c.step >= 10:  # the rate is trusted after a few steps
+                length = max(1, min(length, into + round(c.step * (1 - progress) / progress)))
+            peak, progress = peak * 0.5 ** cycle, into / length
         span = (progress - o.warmup) / max(1e-9, 1 - o.warmup)
         return peak * (o.final_lr + (1 - o.final_lr) * 0.5 * (1 + math.cos(math.pi * min(1.0, span))))
-
-    def cycle_length(self, into: int) -> int:
-        """Updates in the current schedule cycle, ``into`` of them done: its planned length, or fewer
-        when the budget ends first, so that the last cycle anneals by the end of the run instead of
-        stopping at a high learning rate (a corpus too large for the budget to finish one cycle)."""
-        planned = self.options.cycle_steps or 1
-        c = self.counters
-        left = [n - c.step for n in (self.total_steps(),) if n]
-        available = self.train_time_available()
-        if available and c.step >= 10 and c.train_seconds > 0:
-            left.append(int((available - c.train_seconds) * c.step / c.train_seconds))
-        return max(1, min([planned, *(into + max(0, n) for n in left)]))
 
     def evaluation_seconds(self) -> float:
         """What one evaluation takes: the last one's duration once timed, else an estimate from the

@@ -174,12 +174,12 @@ def test_the_last_schedule_cycle_anneals_by_the_end_of_the_budget():
     idle = type("Idle", (Task,), {name: lambda self, *args: None for name in Task.__abstractmethods__})()
     trainer = Trainer(nn.Linear(2, 1), idle, options)
     trainer.counters.step, trainer.counters.train_seconds = 100, 10.0  # 10 updates a second
-    assert trainer.lr_at(0.0) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.1)))  # no clock: 1,000 updates
+    assert trainer.lr_at(trainer.progress()) == pytest.approx(0.5 * (1 + math.cos(math.pi * 0.1)))  # no clock
     trainer.train_time_available = lambda: 20.0  # 10 s left: 100 more updates, the cycle ends at 200
-    assert trainer.lr_at(0.0) == pytest.approx(0.5)
+    assert trainer.lr_at(trainer.progress()) == pytest.approx(0.5)
     trainer.counters.step, trainer.counters.train_seconds = 1100, 110.0  # the second cycle, at half the peak
     trainer.train_time_available = lambda: 1000.0
-    assert trainer.lr_at(0.0) == pytest.approx(0.25 * (1 + math.cos(math.pi * 0.1)))
+    assert trainer.lr_at(trainer.progress()) == pytest.approx(0.25 * (1 + math.cos(math.pi * 0.1)))
 
 
 def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
