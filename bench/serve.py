@@ -76,7 +76,7 @@ def generation(work: Path, quick: bool) -> list[Row]:
     sys.path.insert(0, str(ROOT / "bench"))
     from generate import bare_rate
 
-    from rnncli.checkpoint import load_run
+    from rnncli.run.weights import load_run
     from rnncli.export import export_run
     from rnncli.onnxrun import ExportedLanguageModel
     from rnncli.sampling import SamplingOptions, generate

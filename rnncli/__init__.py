@@ -7,8 +7,9 @@ free of torch.
 
 from typing import Any
 
-__version__ = "0.1.0"
-__all__ = ["Run", "TrainArgs", "build_vocab", "describe", "load", "train"]
+from rnncli.version import __version__
+
+__all__ = ["Run", "TrainArgs", "__version__", "build_vocab", "describe", "load", "train"]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,8 @@ import torch
 
 from rnncli.args import TrainArgs
 from rnncli.callbacks import StepTimer
-from rnncli.checkpoint import LoadedRun, RunDir, load_run
+from rnncli.run.directory import RunDir
+from rnncli.run.weights import LoadedRun, load_run
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.errors import InputError
 from rnncli.models.classifier import Classifier

@@ -8,7 +8,9 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
-from rnncli.checkpoint import BEST, LAST, SAMPLES, RunDir, group, load_checkpoint, pack
+from rnncli.run.files import BEST, LAST, SAMPLES
+from rnncli.run.directory import RunDir
+from rnncli.run.weights import group, load_checkpoint, pack
 from rnncli.errors import ConfigError, FormatError
 from rnncli.fileio import write_bytes
 from rnncli.training import Callback, Trainer

@@ -25,8 +25,9 @@ import torch
 
 from rnncli.args import LM, TrainArgs, check_bounds, flag, reapplied, refuse_inapplicable, resumed
 from rnncli.callbacks import TENSORBOARD, Checkpointer, Sampler, TensorBoardLogger, require_tensorboard
-from rnncli.checkpoint import (BEST, CONFIG, LAST, VOCAB, RunConfig, RunDir, build_model, fresh_run_dir,
-                               load_checkpoint)
+from rnncli.run.files import BEST, CONFIG, LAST, VOCAB
+from rnncli.run.directory import RunConfig, RunDir, fresh_run_dir
+from rnncli.run.weights import build_model, load_checkpoint
 from rnncli.corpus import TokenText, encode_corpus, split_tail
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.distributed import current, init_from_environment, shutdown

@@ -28,7 +28,8 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from rnncli.checkpoint import BEST, VOCAB, LoadedRun
+from rnncli.run.files import BEST, VOCAB
+from rnncli.run.weights import LoadedRun
 from rnncli.errors import ConfigError
 from rnncli.fileio import fsync_dir, write_json
 from rnncli.onnxrun import MANIFEST, MODEL_FILES, ONNX_DIR, ONNX_FORMAT, ONNX_VERSION, checkpoint_stamp

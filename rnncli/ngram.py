@@ -148,7 +148,6 @@ class KneserNey:
         return cls(order, vocab_size, levels)
 
 
-NGRAM_FILE = "ngram.safetensors"
 
 
 def save(model: KneserNey, path: Any) -> None:

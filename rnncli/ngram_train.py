@@ -8,9 +8,10 @@ from typing import Any
 
 import numpy as np
 
-from rnncli.checkpoint import RunDir
+from rnncli.run.directory import RunDir
 from rnncli.corpus import TokenText, lm_figures
-from rnncli.ngram import NGRAM_FILE, KneserNey, save, stream_log_probs
+from rnncli.run.files import NGRAM as NGRAM_FILE
+from rnncli.ngram import KneserNey, save, stream_log_probs
 
 
 class NGramCounter:

@@ -16,9 +16,10 @@ import numpy as np
 
 from rnncli.errors import FormatError, InputError
 from rnncli.fileio import read_json
+from rnncli.run.files import BEST, CONFIG, ONNX_DIR, VOCAB
 from rnncli.text.vocab import Vocab, load_vocab
 
-ONNX_DIR, MANIFEST = "onnx", "manifest.json"
+MANIFEST = "manifest.json"
 MODEL_FILES = {"fp32": "model.onnx", "int8": "model.int8.onnx"}
 ONNX_FORMAT, ONNX_VERSION = "rnncli-onnx", 1
 # Texts per forward pass when classifying: batches are formed by length, so narrower batches waste
@@ -52,8 +53,8 @@ def current_export(run: str | os.PathLike[str]) -> Path | None:
     """The run's own export when it matches the run's best checkpoint and the run is whole (else
     torch serves, and names what is missing or broken), and onnxruntime is here."""
     directory = Path(run) / ONNX_DIR
-    best = Path(run) / "best.safetensors"
-    whole = all((Path(run) / name).is_file() for name in ("config.json", "vocab.json", "best.safetensors"))
+    best = Path(run) / BEST
+    whole = all((Path(run) / name).is_file() for name in (CONFIG, VOCAB, BEST))
     if not whole or not (directory / MANIFEST).is_file() or not onnxruntime_available():
         return None
     try:

@@ -13,16 +13,8 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from rnncli.checkpoint import (
-    BEST,
-    CONFIG,
-    LAST,
-    MAX_HEADER,
-    METRICS,
-    MODEL,
-    VOCAB,
-    RunDir,
-)
+from rnncli.run.files import BEST, CONFIG, LAST, MAX_HEADER, METRICS, VOCAB, MODEL_GROUP
+from rnncli.run.directory import RunDir
 from rnncli.errors import FormatError
 from rnncli.scores import best_of, classifier_score, lm_score
 from rnncli.unigram_cache import read_record
@@ -48,12 +40,12 @@ def tensor_shapes(path: Path) -> dict[str, tuple[int, ...]]:
 
 def parameters(path: Path) -> int:
     """Model parameters in a checkpoint (its ``model/`` tensors)."""
-    return sum(math.prod(shape) for name, shape in tensor_shapes(path).items() if name.startswith(MODEL))
+    return sum(math.prod(shape) for name, shape in tensor_shapes(path).items() if name.startswith(MODEL_GROUP))
 
 
 def _ngrams(run: RunDir) -> int | None:
     """An n-gram run's stored n-grams and contexts (its parameters, as it were)."""
-    from rnncli.ngram import NGRAM_FILE
+    from rnncli.run.files import NGRAM as NGRAM_FILE
 
     if not run.file(NGRAM_FILE).is_file():
         return None

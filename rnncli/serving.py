@@ -85,20 +85,21 @@ def _ngram(run: str) -> NGramLM | None:
     from rnncli.errors import FormatError
     from rnncli.fileio import read_json
     from rnncli.models.config import ModelConfig
-    from rnncli.ngram import NGRAM_FILE, load
+    from rnncli.ngram import load
+    from rnncli.run.files import CONFIG, NGRAM as NGRAM_FILE, VOCAB
     from rnncli.text.vocab import load_vocab
     from rnncli.unigram_cache import read as read_cache
 
     path = Path(run)
-    if not (path / "config.json").is_file():
+    if not (path / CONFIG).is_file():
         return None
-    data = read_json(path / "config.json", what="run configuration")
+    data = read_json(path / CONFIG, what="run configuration")
     if not isinstance(data, dict) or not isinstance(data.get("model"), dict) or data["model"].get("kind") != "ngram":
         return None
     config = ModelConfig.from_json(data["model"])
-    vocab = load_vocab(path / "vocab.json")
+    vocab = load_vocab(path / VOCAB)
     if len(vocab) != config.vocab_size:
-        raise FormatError(f"{path / 'vocab.json'} has {len(vocab):,} tokens; config.json says {config.vocab_size:,}")
+        raise FormatError(f"{path / VOCAB} has {len(vocab):,} tokens; {CONFIG} says {config.vocab_size:,}")
     if not (path / NGRAM_FILE).is_file():
         raise FormatError(f"run directory {path} is missing {NGRAM_FILE}")
     return NGramLM(load(path / NGRAM_FILE, config.order, config.vocab_size), vocab, read_cache(path))

@@ -28,6 +28,7 @@ from typing import Any, Callable
 
 from rnncli.args import CLASSIFY, TrainArgs
 from rnncli.errors import ConfigError
+from rnncli.run.files import LAST, RUN_FILES, TRIALS, TRIALS_DIR
 
 SPACE: dict[str, tuple[Any, ...]] = {
     "model": ("lstm", "gru", "bow"),
@@ -39,7 +40,6 @@ SPACE: dict[str, tuple[Any, ...]] = {
 CANDIDATES = 6
 CHALLENGERS_KEPT = 2  # challengers that train a second unit beside the defaults
 SEARCH_SHARE = 0.4  # of --time-budget, what steps 1 and 2 take; the final step gets the rest
-RUN_FILES = ("config.json", "vocab.json", "labels.json", "best.safetensors", "last.safetensors", "metrics.jsonl")
 
 
 @dataclass
@@ -105,7 +105,7 @@ def check(args: TrainArgs, task: str) -> None:
 def tune(args: TrainArgs, run_dir: Path, train: Callable[[TrainArgs], Any], report: Callable[[str], None],
          started: float) -> Trial:
     """The search of the module's docstring; the winner's files become the run's."""
-    trials = [Trial(k, c, path=str(run_dir / "trials" / f"{k:02d}")) for k, c in enumerate(candidates(args.seed, args.given))]
+    trials = [Trial(k, c, path=str(run_dir / TRIALS_DIR / f"{k:02d}")) for k, c in enumerate(candidates(args.seed, args.given))]
     budget = args.time_budget or 0.0
     incumbent, challengers = trials[0], trials[1:]
     unit = SEARCH_SHARE * budget / (len(trials) + 1 + min(CHALLENGERS_KEPT, len(challengers)))
@@ -142,7 +142,7 @@ def _run(trial: Trial, args: TrainArgs, train: Callable[[TrainArgs], Any], secon
     """Train the trial for ``seconds`` more of wall time: a continued run's budget counts the
     seconds its loop has already run."""
     path = Path(trial.path)
-    resume = (path / "last.safetensors").is_file()
+    resume = (path / LAST).is_file()
     result = train(trial_args(args, trial.choices, path, trial.trained + seconds if resume else seconds, resume))
     trial.trained = float(result.final.get("elapsed_s", trial.trained))
     best = result.best or {}
@@ -154,7 +154,7 @@ def _write_log(run_dir: Path, log: list[dict[str, Any]]) -> None:
 
     from rnncli.fileio import write_bytes
 
-    write_bytes(run_dir / "trials.jsonl", "".join(json.dumps(r) + "\n" for r in log).encode("utf-8"))
+    write_bytes(run_dir / TRIALS, "".join(json.dumps(r) + "\n" for r in log).encode("utf-8"))
 
 
 def _describe(choices: dict[str, Any]) -> str:

@@ -21,8 +21,7 @@ import numpy as np
 
 from rnncli.errors import FormatError
 from rnncli.fileio import read_json, write_json
-
-CACHE_FILE = "unigram_cache.json"
+from rnncli.run.files import UNIGRAM_CACHE as CACHE_FILE
 WINDOWS = (50, 100, 200, 500, 1000, 2000, 5000)
 WEIGHTS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3)
 MIN_GAIN = 0.001  # nats per token on validation: a smaller gain keeps the network alone

@@ -10,7 +10,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, example, given, settings, strategies as st
 
-from rnncli.checkpoint import load_checkpoint, pack
+from rnncli.run.weights import load_checkpoint, pack
 from rnncli.errors import RnncliError
 from rnncli.models.config import ModelConfig
 from rnncli.models.lm import LanguageModel
@@ -114,7 +114,7 @@ def test_checkpoint_metadata_that_does_not_parse_is_refused(tmp_path, metadata, 
     """Found by the fuzzer: a version field mutated to a space once escaped as a ValueError."""
     from safetensors.torch import save_file
 
-    from rnncli.checkpoint import read_safetensors
+    from rnncli.run.weights import read_safetensors
 
     path = tmp_path / "c.safetensors"
     save_file({"model/x": torch.zeros(2)}, str(path), metadata=metadata)

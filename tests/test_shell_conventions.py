@@ -13,7 +13,7 @@ import sys
 import pytest
 import typer
 
-from rnncli.checkpoint import fresh_run_dir
+from rnncli.run.directory import fresh_run_dir
 from rnncli.cli import app
 from rnncli.cli.examples import EXAMPLES
 from tests.conftest import SAMPLE, assert_one_error

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-CONFIG = "config.json"
+from rnncli.run.files import CONFIG
 
 
 def _entries(incomplete: str) -> list[Path]:

@@ -20,7 +20,7 @@ def export(
     threads: Annotated[Optional[int], THREADS_OPT] = None,
 ) -> None:
     """Export a run's best checkpoint as ONNX, with its vocabulary and a manifest."""
-    from rnncli.checkpoint import load_run
+    from rnncli.run.weights import load_run
     from rnncli.export import default_target, export_run
 
     loaded = load_run(run, "best")

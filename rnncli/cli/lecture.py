@@ -9,6 +9,7 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import err_console, info, open_output
+from rnncli.run.files import METRICS
 
 
 @command("gradients")
@@ -34,7 +35,7 @@ def gradients(
     reports = []
     vocab_size = 100
     if run is not None:
-        from rnncli.checkpoint import load_run
+        from rnncli.run.weights import load_run
 
         loaded = load_run(run)
         net = loaded.model
@@ -115,17 +116,17 @@ def plot(
     output: Annotated[str, typer.Option("--output", "-o", help="PNG file to write.")],
 ) -> None:
     """Training curves of one or more runs: loss against step and time, metric, gradient norm vs --clip."""
-    from rnncli.checkpoint import RunDir
+    from rnncli.run.directory import RunDir
     from rnncli.errors import InputError
     from rnncli.plots import plot_runs
 
     curves = []
     for path in runs:
         run = RunDir(path)
-        run.require("metrics.jsonl")
+        run.require(METRICS)
         records = run.read_metrics()
         if not records:
-            raise InputError(f"{path}: metrics.jsonl has no evaluations yet")
+            raise InputError(f"{path}: {METRICS} has no evaluations yet")
         curves.append((run.path.name or path, records))
     plot_runs(curves, output)
     info(f"plot written to {output}")

@@ -1,17 +1,7 @@
-"""Run directories: safetensors weights, JSON config, the vocabulary, metrics; all written atomically.
-
-A run directory holds::
-
-    config.json         what rebuilds the model (format, version, task, model, training options)
-    vocab.json          the tokenizer
-    labels.json         classifier label names (classification runs)
-    best.safetensors    weights with the best validation score
-    last.safetensors    the last checkpoint: weights, optimiser, RNG and data position, in one
-                        file written atomically, so it is always complete and consistent
-    metrics.jsonl       one JSON object per evaluation
-
-Loading never unpickles: weights are safetensors, everything else JSON, each read with a size
-bound and validated against the config (shapes, vocabulary size) before use.
+"""A run directory without torch: its configuration (``config.json``), vocabulary, labels and
+metrics, read with size bounds and validated; the lock of the training process; new directories.
+Every file is written atomically. The file names are in :mod:`rnncli.run.files`; the weights are
+read and written by :mod:`rnncli.run.weights`.
 """
 
 from __future__ import annotations
@@ -20,115 +10,22 @@ import contextlib
 import json
 import os
 import socket
-import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
 
-import torch
-from torch import nn
-
-from rnncli import __version__
+from rnncli.args import TrainArgs
 from rnncli.errors import FormatError, InputError, TrainingError
 from rnncli.fileio import MiB, read_bounded, read_json, write_bytes, write_json
-from rnncli.args import TrainArgs
 from rnncli.models.config import ModelConfig
 from rnncli.plan import RunPlan, legacy_plan
+from rnncli.run.files import BEST, CONFIG, LABELS, LAST, LOCK, METRICS, VOCAB
 from rnncli.text.vocab import Vocab, load_vocab
+from rnncli.version import __version__
 
 RUN_FORMAT = "rnncli-run"
 RUN_VERSION = 2  # config.json; 2: the run's plan (args, given, tokenizer, data, loop, machine)
-CHECKPOINT_VERSION = 1  # safetensors files
-CONFIG, VOCAB, LABELS = "config.json", "vocab.json", "labels.json"
-BEST, LAST, METRICS, SAMPLES = "best.safetensors", "last.safetensors", "metrics.jsonl", "samples.jsonl"
-LOCK = ".lock"
-MAX_HEADER = 16 * MiB
 MAX_CONFIG = 4 * MiB
-MODEL = "model/"
-
-
-def _tensor_bytes(tensors: dict[str, torch.Tensor]) -> int:
-    return sum(t.numel() * t.element_size() for t in tensors.values())
-
-
-def pack(groups: dict[str, dict[str, torch.Tensor]], metadata: dict[str, Any] | None = None) -> bytes:
-    """One safetensors blob from named groups of tensors (``group/name`` keys) and JSON metadata."""
-    from safetensors.torch import save
-
-    flat = {f"{group}/{name}": t.detach().cpu().contiguous().clone()
-            for group, tensors in groups.items() for name, t in tensors.items()}
-    meta = {"format": "rnncli", "version": str(CHECKPOINT_VERSION)}
-    if metadata is not None:
-        meta["state"] = json.dumps(metadata, allow_nan=False)
-    return save(flat, metadata=meta)
-
-
-def read_safetensors(path: Path, limit: int) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Tensors and decoded metadata of a safetensors file, refusing anything malformed."""
-    from safetensors.torch import load
-
-    data = read_bounded(path, limit, "checkpoint")
-    if len(data) < 8:
-        raise FormatError(f"{path}: truncated checkpoint ({len(data)} bytes)")
-    (header_len,) = struct.unpack("<Q", data[:8])
-    if header_len > min(MAX_HEADER, len(data) - 8):
-        raise FormatError(f"{path}: not a safetensors checkpoint (bad or truncated header)")
-    try:
-        header = json.loads(data[8 : 8 + header_len].decode("utf-8"))
-        tensors = load(data)
-    except Exception as exc:  # safetensors raises its own error type for every malformation
-        raise FormatError(f"{path}: not a valid safetensors checkpoint ({_first_line(exc)})") from None
-    meta = header.get("__metadata__") or {} if isinstance(header, dict) else {}
-    if not isinstance(meta, dict) or meta.get("format") != "rnncli":
-        raise FormatError(f"{path}: not an rnncli checkpoint")
-    version = str(meta.get("version", "0") or "0")
-    if not version.isascii() or not version.isdigit():
-        raise FormatError(f"{path}: checkpoint format version {version[:20]!r} is not a number")
-    if int(version) > CHECKPOINT_VERSION:
-        raise FormatError(f"{path}: checkpoint format version {version} is newer than this rnncli reads")
-    state: Any = {}
-    if "state" in meta:
-        try:
-            state = json.loads(meta["state"])
-        except json.JSONDecodeError:
-            raise FormatError(f"{path}: checkpoint metadata is not valid JSON") from None
-    if not isinstance(state, dict):
-        raise FormatError(f"{path}: checkpoint metadata is not a JSON object")
-    return tensors, state
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0][:200] if text else type(exc).__name__
-
-
-def group(tensors: dict[str, torch.Tensor], name: str) -> dict[str, torch.Tensor]:
-    prefix = name + "/"
-    return {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
-
-
-def load_checkpoint(model: nn.Module, path: Path) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Load the ``model/`` weights of a checkpoint into ``model`` after checking every name and
-    shape; returns all tensors of the file (optimiser, RNG, ...) and its metadata."""
-    expected = model.state_dict()
-    # weights, two Adam moments, and a little more: anything far larger is not ours
-    limit = 4 * _tensor_bytes(expected) + 64 * MiB
-    tensors, state = read_safetensors(path, limit)
-    weights = group(tensors, "model")
-    missing = sorted(set(expected) - set(weights))
-    extra = sorted(set(weights) - set(expected))
-    if missing or extra:
-        what = f"missing {missing[:3]}" if missing else f"unexpected {extra[:3]}"
-        raise FormatError(f"{path}: weights do not fit the model in config.json ({what})")
-    for name, tensor in expected.items():
-        if tuple(weights[name].shape) != tuple(tensor.shape):
-            raise FormatError(
-                f"{path}: weight {name} has shape {tuple(weights[name].shape)}, "
-                f"config.json implies {tuple(tensor.shape)}")
-        if weights[name].dtype != tensor.dtype:
-            raise FormatError(f"{path}: weight {name} has dtype {weights[name].dtype}, expected {tensor.dtype}")
-    model.load_state_dict(weights, strict=True)
-    return tensors, state
 
 
 @dataclass
@@ -308,43 +205,3 @@ class RunDir:
     def write_metrics(self, records: list[dict[str, Any]], name: str = METRICS) -> None:
         text = "".join(json.dumps(r, allow_nan=False, ensure_ascii=False) + "\n" for r in records)
         write_bytes(self.file(name), text.encode("utf-8"))
-
-
-@dataclass
-class LoadedRun:
-    run: RunDir
-    config: RunConfig
-    vocab: Vocab
-    model: nn.Module
-    weights: Path
-
-
-def build_model(config: ModelConfig) -> nn.Module:
-    if config.kind == "ngram":
-        raise InputError("an n-gram run has no neural network: evaluate, generate and score serve its tables")
-    if config.task == "lm":
-        from rnncli.models.lm import LanguageModel
-
-        return LanguageModel(config)
-    from rnncli.models.classifier import Classifier
-
-    return Classifier(config)
-
-
-def load_run(path: str | os.PathLike[str], which: str = "best", task: str | None = None) -> LoadedRun:
-    """Everything needed to use a trained model, each file validated against the others."""
-    run = RunDir(path)
-    run.require(CONFIG, VOCAB)
-    config = run.load_config()
-    if task is not None and config.task != task:
-        kind = "language model" if config.task == "lm" else "classifier"
-        raise InputError(f"{run.path} holds a {kind}; this command needs a "
-                         f"{'language model' if task == 'lm' else 'classifier'}")
-    vocab = run.load_vocab(config.model.vocab_size)
-    if config.task == "classify":
-        config.labels = run.load_labels(config.model.num_labels)
-    weights = run.weights_file(which)
-    model = build_model(config.model)
-    load_checkpoint(model, weights)
-    model.eval()
-    return LoadedRun(run, config, vocab, model, weights)
