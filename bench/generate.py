@@ -23,8 +23,8 @@ def _model():  # type: ignore[no-untyped-def]
 
 
 def rnncli_rate(model, tokens: int, samples: int = 1) -> float:  # type: ignore[no-untyped-def]
-    from rnncli.generation import TorchLM
-    from rnncli.sampling import SamplingOptions, generate
+    from rnncli.tasks.language.engine import TorchLM
+    from rnncli.infer.sampling import SamplingOptions, generate
 
     stream = generate(TorchLM(model), [5, 6, 7], SamplingOptions(max_tokens=tokens + 1, temperature=0.8, seed=0), samples)
     next(stream)
@@ -56,8 +56,8 @@ def bare_rate(model, tokens: int) -> float:  # type: ignore[no-untyped-def]
 
 
 def per_token_cost(model, total: int = 10_100) -> tuple[float, float]:  # type: ignore[no-untyped-def]
-    from rnncli.generation import TorchLM
-    from rnncli.sampling import SamplingOptions, generate
+    from rnncli.tasks.language.engine import TorchLM
+    from rnncli.infer.sampling import SamplingOptions, generate
 
     stamps = [time.perf_counter()]
     for _ in generate(TorchLM(model), [5], SamplingOptions(max_tokens=total, temperature=0.8, seed=0)):

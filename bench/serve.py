@@ -78,8 +78,8 @@ def generation(work: Path, quick: bool) -> list[Row]:
 
     from rnncli.run.weights import load_run
     from rnncli.export import export_run
-    from rnncli.onnxrun import ExportedLanguageModel
-    from rnncli.sampling import SamplingOptions, generate
+    from rnncli.infer.sampling import SamplingOptions, generate
+    from rnncli.onnxrun import open_export
 
     run = _train(work / "char512", str(DATA / "tinyshakespeare" / "train.txt"), "--level", "char", "--hidden",
                  "512", "--max-steps", "1")
@@ -89,7 +89,7 @@ def generation(work: Path, quick: bool) -> list[Row]:
     tokens = 1000 if quick else 3000
 
     def exported(variant: str) -> float:
-        model = ExportedLanguageModel(work / variant, variant)
+        model = open_export(work / variant, variant)
         stream = generate(model, [5, 6, 7], SamplingOptions(max_tokens=tokens + 1, temperature=0.8, seed=0))
         next(stream)
         began = time.perf_counter()

@@ -42,7 +42,9 @@ def _timed(model, task, shapes, precision, steps: int):  # type: ignore[no-untyp
 def rnncli_lm(vocab, text, shapes, precision, steps: int, as_run: bool = False) -> float:  # type: ignore[no-untyped-def]
     """The loop on the bare loop's work; ``as_run``: as ``rnncli train`` sets the model up (its loss
     over the classes the text uses, see rnncli.models.lm.SeenClasses)."""
-    from rnncli.api import LanguageModel, LanguageModelTask, ModelConfig
+    from rnncli.api import ModelConfig
+    from rnncli.models.lm import LanguageModel
+    from rnncli.tasks.language.training import LanguageModelTask
 
     model = LanguageModel(ModelConfig(vocab_size=len(vocab), embed=shapes.embed, hidden=shapes.hidden))
     task = LanguageModelTask(text, text, shapes.batch_size, shapes.bptt, torch.device("cpu"), precision)
@@ -113,7 +115,9 @@ def _classifier_setup(source: Path = DATA / "sms_spam" / "train.tsv"):  # type: 
 
 
 def rnncli_classifier(vocab, x, y, labels, shapes, precision, steps: int) -> float:  # type: ignore[no-untyped-def]
-    from rnncli.api import ClassificationTask, Classifier, ModelConfig
+    from rnncli.api import ModelConfig
+    from rnncli.models.classifier import Classifier
+    from rnncli.tasks.classification.training import ClassificationTask
 
     config = ModelConfig(task="classify", kind="lstm", vocab_size=len(vocab), embed=shapes.embed,
                          hidden=shapes.hidden, num_labels=len(labels), bidirectional=shapes.bidirectional,

@@ -12,13 +12,13 @@
     spam.evaluate("test.tsv")["macro_f1"]
 
 The training options of :func:`train` are those of ``rnncli train`` (``--batch-size`` is
-``batch_size``), declared once in :class:`rnncli.args.TrainArgs`; the lower level (models, tasks,
-the :class:`~rnncli.training.Trainer` and its callbacks) is importable for scripts and benchmarks.
+``batch_size``), declared once in :class:`rnncli.args.TrainArgs`; the lower level (the
+:class:`~rnncli.training.Trainer` and its callbacks here, each task's model, training task and
+engines in ``rnncli.tasks.<task>``) is importable for scripts and benchmarks.
 """
 
 from __future__ import annotations
 
-import functools
 import os
 from typing import Any, Callable, Iterable, Sequence
 
@@ -31,22 +31,18 @@ from rnncli.run.directory import RunDir
 from rnncli.run.weights import LoadedRun, load_run
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.errors import InputError
-from rnncli.models.classifier import Classifier
+from rnncli.infer.batching import INFERENCE_BATCH
 from rnncli.models.config import ModelConfig
-from rnncli.models.lm import LanguageModel
-from rnncli.onnxrun import INFERENCE_BATCH
-from rnncli.plan import RunPlan, Shapes, TrainOptions, classifier_shapes, lm_shapes
-from rnncli.tasks.classification import ClassificationTask
-from rnncli.tasks.language import LanguageModelTask
+from rnncli.plan import RunPlan, Shapes, classifier_shapes, lm_shapes
+from rnncli.trainoptions import TrainOptions
 from rnncli.text.build import VocabOptions, build_vocabulary
 from rnncli.text.vocab import Vocab
 from rnncli.training import Callback, EvalCadence, Trainer
 
 __all__ = [  # the building blocks of a run, for scripts and benchmarks, after the three entry points
     "Run", "build_vocab", "describe", "load", "train",
-    "Callback", "ClassificationTask", "Classifier", "EvalCadence", "LanguageModel", "LanguageModelTask",
-    "ModelConfig", "RunPlan", "Shapes", "StepTimer", "TrainArgs", "TrainOptions", "Trainer", "classifier_shapes",
-    "lm_shapes", "resolve_precision",
+    "Callback", "EvalCadence", "ModelConfig", "RunPlan", "Shapes", "StepTimer", "TrainArgs", "TrainOptions",
+    "Trainer", "classifier_shapes", "lm_shapes", "resolve_precision",
 ]
 
 PathLike = str | os.PathLike[str]
@@ -95,11 +91,15 @@ def load(path: PathLike, weights: str = "best", device: str = "cpu", threads: in
 
 
 class Run:
-    """A trained run: its plan (``config.plan``), vocabulary, model, metrics, and what it can do."""
+    """A trained run: its plan (``config.plan``), vocabulary, model, metrics, and what it can do,
+    served by its task's torch engine (``engine``, :mod:`rnncli.infer.engine`)."""
 
     def __init__(self, loaded: LoadedRun, device: torch.device) -> None:
+        from rnncli.tasks import task
+
         self.loaded, self.device = loaded, device
         self.model = loaded.model.to(device)
+        self.engine = task(loaded.config.task).part("engine")(loaded, device)
 
     @property
     def path(self) -> str:
@@ -126,55 +126,41 @@ class Run:
         return RunDir(self.path).read_metrics()
 
     def generate(self, prompt: str = "", max_tokens: int = 300, temperature: float = 0.8, top_k: int | None = None,
-                 top_p: float = 1.0, seed: int | None = None, num_samples: int = 1,
-                 stop_at_eos: bool = False) -> list[str]:
-        """Continuations of ``prompt`` (without it), one per sample, as ``rnncli generate``."""
-        from rnncli.generation import TorchLM
-        from rnncli.sampling import SamplingOptions, sample_texts
+                 top_p: float = 1.0, seed: int | None = None, num_samples: int = 1, stop_at_eos: bool = False,
+                 beam: int | None = None, best_of: int | None = None, length_penalty: float = 1.0) -> list[str]:
+        """Continuations of ``prompt`` (without it), as ``rnncli generate``: one per sample, or with
+        ``beam`` (beam search) or ``best_of`` (the most likely of N samples) the one found."""
+        from rnncli.infer.sampling import SamplingOptions, sample_texts
+        from rnncli.infer.search import Search, ranked
 
         self.require("lm")
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
-        return [text for text, _ in sample_texts(TorchLM(self.model, self.device), self.vocab, prompt, options,
-                                                 num_samples)]
+        search = Search(beam, best_of, length_penalty).check(num_samples)
+        if search:
+            return [text for text, _, _ in ranked(self.engine, self.vocab, prompt, options, search)[:1]]
+        return [text for text, _ in sample_texts(self.engine, self.vocab, prompt, options, num_samples)]
 
-    @functools.cached_property
+    @property
     def threshold(self) -> float | np.ndarray:
         """A multi-label classifier's decision threshold, the one its best checkpoint was chosen at,
-        or one per label (in the order of ``labels``) where validation chose them so. Read once:
-        ``classify`` asks for it at every block of lines."""
-        from rnncli.evaluation import run_threshold
-
-        return run_threshold(self.metrics)
+        or one per label (in the order of ``labels``) where validation chose them so."""
+        return self.engine.thresholds()  # type: ignore[no-any-return]
 
     def classify(self, texts: Iterable[str], top: int | None = None, threshold: float | None = None,
                  batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, float]]]:
         """The ``top`` most likely labels of each text with their probabilities (those at or above
         ``threshold`` only), as ``rnncli classify``; an empty text gets no label. A multi-label
         classifier gives every label at or above its threshold (``top`` caps them)."""
-        from rnncli.evaluation import inference_precision
-        from rnncli.onnxrun import top_labels
-        from rnncli.corpus import featurize
-        from rnncli.tasks.classification import predict_proba
+        from rnncli.tasks.classification.inference import classify
 
         self.require("classify")
-        texts = list(texts)
-        sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
-        probs = predict_proba(self.model, sequences, self.device, inference_precision(self.loaded, self.device),
-                              batch_size)
-        multi = self.config.model.multi_label
-        if multi and threshold is None:
-            threshold = self.threshold
-        return top_labels(texts, probs, self.labels, top, threshold, multi)
+        return classify(self.engine, list(texts), top, threshold, batch_size)
 
     @property
     def unigram_cache(self) -> Any:
         """A language model's unigram cache (:mod:`rnncli.unigram_cache`), fitted on validation
         when training ended; None when it did not help or was never fitted."""
-        from pathlib import Path
-
-        from rnncli.unigram_cache import read
-
-        return read(Path(self.path)) if self.task == "lm" else None
+        return getattr(self.engine, "unigram_cache", None)
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
@@ -182,41 +168,19 @@ class Run:
         """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model, read
         with its unigram cache unless ``unigram_cache`` is False), or accuracy, macro-F1,
         per-label figures and the confusion matrix (classifier)."""
-        from rnncli.evaluation import evaluate_classifier, evaluate_language_model
+        from rnncli.infer.evaluation import EvaluateOptions, evaluate
 
-        if self.task == "lm":
-            return evaluate_language_model(self.loaded, os.fspath(data), self.device, encoding, errors,
-                                           self.unigram_cache if unigram_cache else None)
-        return evaluate_classifier(self.loaded, os.fspath(data), self.device, encoding, errors, text_column,
-                                   label_column, warn, k)
+        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn)
+        return evaluate(self.engine, os.fspath(data), options)
 
-    @torch.no_grad()
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """One vector per text: a classifier's pooled encoder state (what its output layer reads), a
         language model's top-layer state after the text (read after ``<eos>``, as training reads it)."""
-        from rnncli.corpus import featurize
-        from rnncli.text.vocab import EOS
-
-        texts = list(texts)
-        if self.task == "classify":
-            from rnncli.data import pad_batch
-
-            sequences = featurize(self.vocab, texts, self.config.plan.data.max_len)
-            parts = []
-            for start in range(0, len(sequences), batch_size):
-                tokens, lengths = pad_batch(sequences[start : start + batch_size])
-                parts.append(self.model.features(tokens.to(self.device), lengths).float().cpu().numpy())
-            return np.concatenate(parts) if parts else np.zeros((0, 0), np.float32)
-        rows = []
-        for ids in self.vocab.encode_batch(texts):
-            _, state = self.model(torch.tensor([EOS, *ids], device=self.device)[:, None], None)
-            h = state[0] if isinstance(state, tuple) else state
-            rows.append(h[-1, 0].float().cpu().numpy())
-        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+        return self.engine.embed(list(texts), batch_size)  # type: ignore[no-any-return]
 
     def word_vectors(self) -> tuple[list[str], np.ndarray]:
         """The vocabulary's tokens and the rows of the input embedding."""
-        from rnncli.execute import embedding_table
+        from rnncli.models import embedding_table
 
         table = embedding_table(self.model).detach().float().cpu().numpy()[: len(self.vocab)]
         return list(self.vocab.tokens), table
@@ -234,11 +198,10 @@ class Run:
         return [(tokens[i], float(cosine[i])) for i in order[:k] if np.isfinite(cosine[i]) and tokens[i][:1] != "<"]
 
     def require(self, task: str) -> None:
-        """Refuse a run of the other task (``lm`` or ``classify``)."""
-        if self.task != task:
-            have = "language model" if self.task == "lm" else "classifier"
-            need = "language model" if task == "lm" else "classifier"
-            raise InputError(f"{self.path} holds a {have}; this command needs a {need}")
+        """Refuse a run of another task than ``task`` (a name of :mod:`rnncli.tasks`)."""
+        from rnncli.tasks import require
+
+        require(self.task, task, self.path)
 
 
 def _paths(corpus: PathLike | Sequence[PathLike] | None) -> list[str]:

@@ -22,7 +22,7 @@ def training_rate(config: ModelConfig, batch: int, bptt: int, device: torch.devi
     ``counts`` of each class in the training text (int64) give the loss the run will compute (see
     rnncli.models.lm.SeenClasses) and the tokens it is timed on."""
     from rnncli.models.lm import LanguageModel
-    from rnncli.plan import TrainOptions
+    from rnncli.trainoptions import TrainOptions
     from rnncli.training import make_optimizer
 
     model = LanguageModel(config).to(device)

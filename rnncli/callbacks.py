@@ -123,8 +123,8 @@ class Sampler(Callback):
     def on_evaluation(self, trainer: Trainer, record: dict[str, Any], improved: bool) -> None:
         if len(trainer.metrics) % self.every:
             return
-        from rnncli.generation import TorchLM
-        from rnncli.sampling import SamplingOptions, sample_texts
+        from rnncli.tasks.language.engine import TorchLM
+        from rnncli.infer.sampling import SamplingOptions, sample_texts
 
         module = trainer.module
         training = module.training

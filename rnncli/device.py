@@ -71,3 +71,10 @@ def set_threads(threads: int | None) -> None:
         if threads < 1:
             raise ConfigError("--threads must be at least 1")
         torch.set_num_threads(threads)
+
+
+def inference_precision(trained: str, device: torch.device) -> str:
+    """The precision a run trained in, where the device can run it (bf16 never on mps)."""
+    if device.type == "mps":
+        return "fp32"
+    return resolve_precision(trained if trained in ("fp32", "bf16") else "auto", device)

@@ -29,3 +29,12 @@ class ConfigError(RnncliError):
 
 class TrainingError(RnncliError):
     """Training cannot go on (a numerical failure, a locked run directory, ...)."""
+
+
+class StopRequested(Exception):
+    """Raised out of the training loop after a clean save when a signal asked to stop (not an
+    error: the CLI says where the run is saved and how to resume it)."""
+
+    def __init__(self, signum: int, step: int, path: str = "") -> None:
+        super().__init__(f"stopped by signal {signum} at step {step}")
+        self.signum, self.step, self.path = signum, step, path

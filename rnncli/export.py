@@ -3,14 +3,9 @@
 The recurrent layers map onto ONNX's own RNN, LSTM and GRU operators (their gates stacked in
 another order than torch's: i, o, f, c for the LSTM, z, r, h for the GRU, which takes torch's
 ``linear_before_reset`` form), so onnxruntime runs each layer as one fused kernel. Writing the
-graph from the weights, instead of tracing the module, keeps the exported interface explicit:
-
-- language model: ``tokens`` int64 (time, batch) and the state ``h`` (and ``c``) of shape
-  (layers, batch, hidden) in; ``log_probs`` (time, batch, vocab) and the new state out, so a caller
-  carries the state from call to call. The adaptive softmax is written out cluster by cluster.
-- classifier: ``tokens`` int64 (batch, time), padded with 0, and ``lengths`` int64 (batch) in;
-  ``probs`` (batch, labels) out. The layers read each text to its own length (``sequence_lens``),
-  as packed sequences do in torch, and pool the top layer (last state, mean or max).
+graph from the weights, instead of tracing the module, keeps the exported interface explicit: each
+task writes its graph (``rnncli/tasks/<task>/export.py``) from the pieces here, and says what
+goes in and out.
 
 The bag-of-words classifier (hashed bigrams in an EmbeddingBag) is not exported: its torch path
 is already fast, and it says so.
@@ -26,11 +21,12 @@ from typing import Any
 
 import numpy as np
 import onnx
-from onnx import TensorProto, helper, numpy_helper
+from onnx import helper, numpy_helper
 
 from rnncli.run.files import BEST, VOCAB
 from rnncli.run.weights import LoadedRun
 from rnncli.errors import ConfigError
+from rnncli.tasks import task
 from rnncli.fileio import fsync_dir, write_json
 from rnncli.onnxrun import MANIFEST, MODEL_FILES, ONNX_DIR, ONNX_FORMAT, ONNX_VERSION, checkpoint_stamp
 
@@ -98,86 +94,7 @@ def recurrent_layers(g: Graph, x: str, weights: dict[str, np.ndarray], config: A
     return x, finals
 
 
-def _log_probs(g: Graph, features: str, weights: dict[str, np.ndarray], config: Any) -> str:
-    """Log-probabilities over the vocabulary for features (n, d): full or adaptive softmax."""
-    if not config.cutoffs:
-        decoder = weights.get("decoder.weight", weights["embedding.weight"])
-        return g.op("LogSoftmax", [g.linear(features, decoder, weights["decoder.bias"], "decoder")], axis=-1)
-    shortlist = config.cutoffs[0]
-    head = g.op("LogSoftmax", [g.linear(features, weights["adaptive.head.weight"], None, "head")], axis=-1)
-    parts = [g.op("Slice", [head, g.const([0], "s", np.int64), g.const([shortlist], "e", np.int64),
-                            g.const([1], "a", np.int64)])]
-    for i in range(len(config.cutoffs)):
-        hidden = g.linear(features, weights[f"adaptive.tail.{i}.0.weight"], None, f"tail{i}a")
-        cluster = g.op("LogSoftmax", [g.linear(hidden, weights[f"adaptive.tail.{i}.1.weight"], None, f"tail{i}b")],
-                       axis=-1)
-        prior = g.op("Slice", [head, g.const([shortlist + i], "s", np.int64), g.const([shortlist + i + 1], "e", np.int64),
-                               g.const([1], "a", np.int64)])
-        parts.append(g.op("Add", [cluster, prior]))
-    return g.op("Concat", parts, axis=-1)
-
-
-def language_model_graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
-    g = Graph()
-    lstm = config.kind == "lstm"
-    names = ["h", "c"] if lstm else ["h"]
-    split = g.const([1] * config.layers, "split", np.int64)
-    pieces = [g.op("Split", [name, split], config.layers, axis=0) for name in names]
-    pieces = [[p] if config.layers == 1 else list(p) for p in pieces]
-    layer_state = [[pieces[j][k] for j in range(len(names))] for k in range(config.layers)]
-    x = g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])
-    top, finals = recurrent_layers(g, x, weights, config, layer_state)
-    if "proj.weight" in weights:
-        top = g.linear(top, weights["proj.weight"], weights["proj.bias"], "proj")
-    flat = g.op("Reshape", [top, g.const([-1, weights["embedding.weight"].shape[1] if "proj.weight" in weights
-                                          else config.hidden], "shape", np.int64)])
-    log_probs = _log_probs(g, flat, weights, config)
-    time_batch = g.op("Slice", [g.op("Shape", ["tokens"]), g.const([0], "s", np.int64), g.const([2], "e", np.int64)])
-    g.op("Reshape", [log_probs, g.op("Concat", [time_batch, g.const([-1], "v", np.int64)], axis=0)], ["log_probs"])
-    for j, name in enumerate(names):
-        g.op("Concat", [final[j] for final in finals], [f"{name}_out"], axis=0)
-    state = [helper.make_tensor_value_info(n, TensorProto.FLOAT, [config.layers, "batch", config.hidden]) for n in names]
-    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["time", "batch"]), *state]
-    outputs = [helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["time", "batch", config.vocab_size]),
-               *[helper.make_tensor_value_info(f"{n}_out", TensorProto.FLOAT, [config.layers, "batch", config.hidden])
-                 for n in names]]
-    return _model(g, inputs, outputs)
-
-
-def classifier_graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
-    g = Graph()
-    x = g.op("Transpose", [g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])], perm=[1, 0, 2])
-    one = g.const(1, "one", np.int64)
-    sequence_lens = g.op("Cast", [g.op("Max", ["lengths", one])], to=TensorProto.INT32)
-    top, finals = recurrent_layers(g, x, weights, config, None, sequence_lens)
-    if config.pool == "last":
-        h = g.op("Transpose", [finals[-1][0]], perm=[1, 0, 2])  # (batch, directions, hidden)
-        features = g.op("Reshape", [h, g.const([0, -1], "shape", np.int64)])
-    else:
-        by_batch = g.op("Transpose", [top], perm=[1, 0, 2])  # (batch, time, features)
-        steps = g.op("Gather", [g.op("Shape", ["tokens"]), g.const(1, "i", np.int64)])
-        positions = g.op("Range", [g.const(0, "zero", np.int64), steps, one])
-        row = g.op("Unsqueeze", [positions, g.const([0], "a", np.int64)])  # (1, time)
-        column = g.op("Unsqueeze", ["lengths", g.const([1], "a", np.int64)])  # (batch, 1)
-        inside = g.op("Unsqueeze", [g.op("Less", [row, column]), g.const([2], "a", np.int64)])
-        if config.pool == "mean":
-            total = g.op("ReduceSum", [g.op("Where", [inside, by_batch, g.const(0.0, "zero")]),
-                                       g.const([1], "a", np.int64)], keepdims=0)
-            count = g.op("Cast", [g.op("Max", [g.op("Unsqueeze", ["lengths", g.const([1], "a", np.int64)]), one])],
-                         to=TensorProto.FLOAT)
-            features = g.op("Div", [total, count])
-        else:
-            features = g.op("ReduceMax", [g.op("Where", [inside, by_batch, g.const(-np.inf, "neg")])], axes=[1],
-                            keepdims=0)
-    logits = g.linear(features, weights["output.weight"], weights["output.bias"], "output")
-    g.op("Softmax", [logits], ["probs"], axis=-1)
-    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
-              helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
-    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", config.num_labels])]
-    return _model(g, inputs, outputs)
-
-
-def _model(g: Graph, inputs: list[Any], outputs: list[Any]) -> onnx.ModelProto:
+def finish(g: Graph, inputs: list[Any], outputs: list[Any]) -> onnx.ModelProto:
     graph = helper.make_graph(g.nodes, "rnncli", inputs, outputs, g.initializers)
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", OPSET)], producer_name="rnncli")
     model.ir_version = 8  # onnxruntime reads IR 8 from 1.10 on
@@ -206,7 +123,7 @@ def export_run(loaded: LoadedRun, target: str | os.PathLike[str], quantize: str 
     if why:
         raise ConfigError(f"cannot export {loaded.run.path}: {why}")
     weights = {k: v.detach().float().cpu().numpy() for k, v in loaded.model.state_dict().items()}
-    build = language_model_graph if config.task == "lm" else classifier_graph
+    build = task(config.task).part("graph")
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
@@ -244,11 +161,11 @@ def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
     return {"format": ONNX_FORMAT, "version": ONNX_VERSION, "opset": OPSET, "task": config.task,
             "kind": config.kind, "layers": config.layers, "hidden": config.hidden, "vocab_size": config.vocab_size,
             "state": ["h", "c"] if config.kind == "lstm" else ["h"],
-            "labels": list(loaded.config.labels) if config.task == "classify" else [],
+            "labels": list(loaded.config.labels), "label_sep": plan.args.label_sep,
             "max_len": plan.data.max_len, "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
             "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
             "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST)),
-            "unigram_cache": as_record(read_cache(loaded.run.path)) if config.task == "lm" else None}
+            "unigram_cache": as_record(read_cache(loaded.run.path))}
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Iterator
 
+from rnncli.infer.evaluation import evaluate
 from rnncli.onnxrun import open_export
 
 
@@ -12,8 +13,7 @@ def compare(directory: str, data: str, threads: int | None = None) -> Iterator[s
     then int8, and the difference."""
     figures = {}
     for variant in ("fp32", "int8"):
-        exported = open_export(directory, variant, threads)
-        figures[variant] = exported.evaluate(data)
+        figures[variant] = evaluate(open_export(directory, variant, threads), data)
     keys = ("bpc", "loss") if "bpc" in figures["fp32"] else ("accuracy", "macro_f1")
     for key in keys:
         before, after = figures["fp32"][key], figures["int8"][key]

@@ -20,8 +20,8 @@ from torch import Tensor, nn
 
 from rnncli.device import autocast
 from rnncli.distributed import current
-from rnncli.errors import TrainingError
-from rnncli.plan import TrainOptions
+from rnncli.errors import StopRequested, TrainingError
+from rnncli.trainoptions import TrainOptions
 from rnncli.scores import best_of
 
 __all__ = ["Callback", "Counters", "EvalCadence", "Event", "EventReporter", "StopRequested", "Task", "Trainer",
@@ -68,19 +68,15 @@ class Task(ABC):
     def setup_model(self, model: nn.Module, fresh: bool) -> None:
         """Fit the model to the training data before the first step (``fresh``) or a resumed one."""
 
+    def finish(self, model: nn.Module, run: Any, report: Callable[[str], None]) -> None:
+        """After the loop, given the run directory: what the task fits and keeps beside the weights
+        (``closing_passes`` evaluation passes of it are kept back from a time budget)."""
+
 
 @dataclass
 class Event:
     kind: str  # "start", "step", "eval", "save", "nan", "done"
     data: dict[str, Any] = field(default_factory=dict)
-
-
-class StopRequested(Exception):
-    """Raised out of :meth:`Trainer.run` after a clean save when a signal asked to stop."""
-
-    def __init__(self, signum: int, step: int, path: str = "") -> None:
-        super().__init__(f"stopped by signal {signum} at step {step}")
-        self.signum, self.step, self.path = signum, step, path
 
 
 @dataclass
@@ -427,6 +423,10 @@ class Trainer:
 
     def parameter_count(self) -> int:
         return sum(p.numel() for p in self.module.parameters())
+
+    def finish(self, run: Any, report: Callable[[str], None]) -> None:
+        """The task's closing work after the loop (:meth:`Task.finish`)."""
+        self.task.finish(self.module, run, report)
 
     @property
     def module(self) -> nn.Module:

@@ -82,6 +82,19 @@ def fit(ids: np.ndarray, log_probs: np.ndarray) -> dict[str, Any]:
             "valid_tokens": len(log_probs)}
 
 
+def fit_and_keep(ids: np.ndarray, log_probs: np.ndarray, run: Path, report: Any, keep: bool = True) -> None:
+    """Fit the cache on validation ids the network gave ``log_probs`` (after the first), keep its
+    record in the run (``keep``: the process that writes), and say what it does there."""
+    record = fit(ids, log_probs)
+    if keep:
+        save(record, run)
+    if record["weight"]:
+        report(f"unigram cache: window {record['window']:,}, weight {record['weight']:g} (validation perplexity "
+               f"{math.exp(record['valid_loss_network']):,.2f} -> {math.exp(record['valid_loss']):,.2f})")
+    else:
+        report("unigram cache: none helps on validation; the network reads alone")
+
+
 def save(record: dict[str, Any], run: Path) -> None:
     write_json(run / CACHE_FILE, record)
 

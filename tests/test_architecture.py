@@ -58,13 +58,21 @@ def test_the_import_graph_has_no_cycle():
             visit(name, [])
 
 
+def _is_cli(path: Path) -> bool:
+    """The command-line layer: rnncli/cli/, each task folder's commands.py, and __main__."""
+    parts = path.relative_to(PACKAGE).parts
+    return "cli" in parts or path.name == "__main__.py" or (parts[0] == "tasks" and path.name == "commands.py")
+
+
 def test_the_core_never_imports_the_cli_typer_or_rich():
     for path in PACKAGE.rglob("*.py"):
-        if "cli" in path.relative_to(PACKAGE).parts or path.name == "__main__.py":
+        if _is_cli(path):
             continue
         source = path.read_text()
         for banned in ("import typer", "from typer", "import rich", "from rich", "from rnncli.cli", "import rnncli.cli"):
             assert banned not in source, f"{path}: {banned}"
+        commands = {m for m in _imports(path) if m.endswith(".commands")}
+        assert not commands, f"{path} imports the command module {sorted(commands)}"
 
 
 def test_no_function_in_the_run_setup_path_exceeds_40_lines():

@@ -13,7 +13,8 @@ import pytest
 ort = pytest.importorskip("onnxruntime", reason="onnxruntime is not installed")
 torch = pytest.importorskip("torch")
 
-from rnncli.export import classifier_graph, language_model_graph  # noqa: E402
+from rnncli.tasks.classification.export import graph as classifier_graph  # noqa: E402
+from rnncli.tasks.language.export import graph as language_model_graph  # noqa: E402
 from rnncli.models.classifier import Classifier  # noqa: E402
 from rnncli.models.config import ModelConfig  # noqa: E402
 from rnncli.models.lm import LanguageModel  # noqa: E402
@@ -200,8 +201,8 @@ def test_classify_batches_as_the_library_does():
     """The command's default (declared where numpy is not yet imported) is the library's."""
     import inspect
 
-    from rnncli.cli.classify import classify
-    from rnncli.onnxrun import INFERENCE_BATCH
+    from rnncli.tasks.classification.commands import classify
+    from rnncli.infer.batching import INFERENCE_BATCH
 
     default = inspect.signature(classify).parameters["batch_size"].default
     assert default == INFERENCE_BATCH

@@ -167,7 +167,7 @@ def test_the_last_schedule_cycle_anneals_by_the_end_of_the_budget():
     ends it at the deadline, measured by the training rate so far."""
     from torch import nn
 
-    from rnncli.plan import TrainOptions
+    from rnncli.trainoptions import TrainOptions
     from rnncli.training import Task, Trainer
 
     options = TrainOptions(lr=1.0, final_lr=0.0, cycle_steps=1000, time_budget=100)
@@ -188,7 +188,7 @@ def test_evaluation_reads_long_columns_so_cold_starts_barely_count():
 
     from rnncli.models.config import ModelConfig
     from rnncli.models.lm import LanguageModel
-    from rnncli.tasks.language import evaluate_lm
+    from rnncli.tasks.language.training import evaluate_lm
     from rnncli.corpus import TokenText
 
     torch.manual_seed(0)
@@ -205,9 +205,9 @@ def test_the_input_table_of_single_sample_generation_changes_nothing(kind, monke
     """One sample looks its first layer's input projection up from a table; the text is the same."""
     import torch
 
-    from rnncli import generation
-    from rnncli.generation import TorchLM
-    from rnncli.sampling import SamplingOptions, generate
+    from rnncli.tasks.language import engine as generation
+    from rnncli.tasks.language.engine import TorchLM
+    from rnncli.infer.sampling import SamplingOptions, generate
     from rnncli.models.config import ModelConfig
     from rnncli.models.lm import LanguageModel
 

@@ -53,8 +53,9 @@ def test_samples_are_for_language_models(cli, tmp_path):
 
 def test_beam_search_finds_likelier_text_than_greedy_and_is_deterministic(char_run):
     from rnncli.api import load
-    from rnncli.generation import TorchLM
-    from rnncli.sampling import SamplingOptions, beam_search, generate, sequence_logprob
+    from rnncli.tasks.language.engine import TorchLM
+    from rnncli.infer.sampling import SamplingOptions, generate
+    from rnncli.infer.search import beam_search, sequence_logprob
 
     trained = load(char_run)
     lm = TorchLM(trained.model)

@@ -70,8 +70,8 @@ def test_per_label_thresholds_only_when_they_hold_on_held_out_halves():
 
 
 def test_classify_and_evaluate_use_per_label_thresholds():
-    from rnncli.evaluation import run_threshold
-    from rnncli.onnxrun import top_labels
+    from rnncli.tasks.classification.inference import run_threshold
+    from rnncli.tasks.classification.inference import top_labels
 
     records = [{"step": 1, "macro_f1": 0.5, "val_loss": 1.0, "threshold": 0.4},
                {"step": 2, "macro_f1": 0.8, "val_loss": 0.9, "threshold": 0.5, "thresholds": [0.5, 0.1, 0.5]}]

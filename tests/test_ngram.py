@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from rnncli.ngram import KneserNey, load, save, stream_log_probs
+from rnncli.tasks.language.ngram import KneserNey, load, save, stream_log_probs
 from rnncli.text.vocab import EOS
 from tests.conftest import SAMPLE, assert_one_error
 

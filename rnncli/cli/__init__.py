@@ -5,9 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
-from rnncli.cli.app import app, silence_stdout
-from rnncli.cli import (classify as _classify, data as _data, demo as _demo, evaluate as _evaluate, export as _export,  # noqa: F401
-                        info as _info, lecture as _lecture, lm as _lm, score as _score, train as _train, vectors as _vectors, vocab as _vocab)
+from rnncli.cli.app import app, register_commands, silence_stdout
+
+register_commands()
 
 
 def main() -> None:

@@ -93,8 +93,29 @@ app = typer.Typer(
 )
 
 
-def command(name: str) -> Any:
-    """Register a command under ``name`` with its examples at the end of its ``--help``."""
+# The panels of ``rnncli --help``, in the order of the work; each command names its own.
+START, TEXT, TRAIN, USE, INSPECT, DEPLOY = "Start", "Text", "Train", "Use a trained run", "Inspect", "Deploy"
+
+
+def command(name: str, panel: str = USE) -> Any:
+    """Register a command under ``name`` in its ``--help`` panel, with its examples at the end of
+    its own ``--help``."""
     from rnncli.cli.examples import epilog
 
-    return app.command(name, epilog=epilog(name))
+    return app.command(name, epilog=epilog(name), rich_help_panel=panel)
+
+
+def register_commands() -> None:
+    """Import every command module, in the order ``rnncli --help`` lists them: the house's, with
+    each task's own commands (``rnncli/tasks/<task>/commands.py``, found through the registry)
+    among those that use a trained run."""
+    import importlib
+
+    from rnncli.tasks import tasks
+
+    for name in ("demo", "data", "vocab", "train"):
+        importlib.import_module(f"rnncli.cli.{name}")
+    for spec in tasks().values():
+        spec.part("commands")
+    for name in ("evaluate", "vectors", "info", "lecture", "export"):
+        importlib.import_module(f"rnncli.cli.{name}")

@@ -6,14 +6,14 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import START, command
 from rnncli.cli.common import open_output
 from rnncli.errors import ConfigError
 
 Kind = Literal["english", "topics", "word-order", "long-range", "multi-label"]
 
 
-@command("sample-data")
+@command("sample-data", START)
 def sample_data(
     kind: Annotated[Kind, typer.Argument(help="english (text), topics, word-order or long-range (label<TAB>text), multi-label (__label__a __label__b text).")],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="File to write (atomically); stdout if absent.")] = None,

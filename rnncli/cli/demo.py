@@ -8,9 +8,8 @@ from typing import Annotated
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import START, command
 from rnncli.cli.common import info
-from rnncli.cli.train import run_training
 
 SAMPLE_DIR = Path("sample_data")
 FILES = {"english.txt": ("english", 3000, 0), "english-valid.txt": ("english", 300, 1),
@@ -32,7 +31,7 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
     return paths
 
 
-@command("demo")
+@command("demo", START)
 def demo(
     workdir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its runs (replaced).")] = Path("runs/demo"),
     seconds: Annotated[float, typer.Option(min=5, max=3600, help="Training time for the language model.")] = 45,
@@ -40,6 +39,7 @@ def demo(
     """Tokenize, train an LSTM language model, generate from it, and train a classifier."""
     import rnncli
     from rnncli.cli.evaluate import print_classifier_report
+    from rnncli.cli.train import run_training
 
     if workdir.exists():
         shutil.rmtree(workdir)

@@ -9,7 +9,7 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import err_console, info, open_output, warn
-from rnncli.cli.options import (DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
+from rnncli.cli.options import (DEVICE_DEFAULT, DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
                                 VERBOSE_OPT, WEIGHTS_OPT, Device, Errors, Weights)
 
 
@@ -19,7 +19,7 @@ def evaluate(
     data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, DEVICE_OPT] = "auto",
+    device: Annotated[Device, DEVICE_OPT] = DEVICE_DEFAULT,
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
@@ -30,16 +30,17 @@ def evaluate(
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
+    from rnncli.infer.evaluation import EvaluateOptions, evaluate as figures
     from rnncli.serving import serving
 
-    with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as trained:
-        options = {"unigram_cache": unigram_cache} if trained.task == "lm" else {"k": top}
-        report = trained.evaluate(data, encoding, errors, text_column, label_column, warn, **options)
+    options = EvaluateOptions(encoding, errors, text_column, label_column, top, unigram_cache, warn)
+    with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as engine:
+        report = figures(engine, data, options)
     source = report.pop("source", data)
     if as_json:
         with open_output(None) as out:
             out.write(json.dumps(report) + "\n")
-    elif trained.task == "lm":
+    elif engine.task == "lm":
         print_lm_report(report, f"{run} on {data}")
     else:
         print_classifier_report(report, source)

@@ -6,12 +6,12 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import DEPLOY, command
 from rnncli.cli.common import info
 from rnncli.cli.options import RUN_OPT, THREADS_OPT
 
 
-@command("export")
+@command("export", DEPLOY)
 def export(
     run: Annotated[str, RUN_OPT],
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Directory to write [default: RUN/onnx, which classify and generate then use].")] = None,

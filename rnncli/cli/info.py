@@ -7,14 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import open_output
 from rnncli.cli.options import RUN_OPT
 
 METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1")
 
 
-@command("info")
+@command("info", INSPECT)
 def info(
     run: Annotated[str, RUN_OPT],
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,

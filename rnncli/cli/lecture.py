@@ -7,12 +7,12 @@ from typing import Annotated, Optional
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import err_console, info, open_output
 from rnncli.run.files import METRICS
 
 
-@command("gradients")
+@command("gradients", INSPECT)
 def gradients(
     model: Annotated[str, typer.Option("--model", "-m", help="Fresh models to compare, comma-separated: rnn,lstm,gru.")] = "rnn,lstm,gru",
     run: Annotated[Optional[str], typer.Option("--checkpoint-dir", "-c", help="Use a trained run's weights instead of fresh models.")] = None,
@@ -110,7 +110,7 @@ def _sequences(vocab, text, file, length, samples, seed, vocab_size):  # type: i
     return tokens[:, :-1], tokens[:, -1]
 
 
-@command("plot")
+@command("plot", INSPECT)
 def plot(
     runs: Annotated[list[str], typer.Argument(help="Run directories to overlay.")],
     output: Annotated[str, typer.Option("--output", "-o", help="PNG file to write.")],

@@ -15,6 +15,7 @@ Weights = Literal["best", "last"]
 ENCODING_OPT = typer.Option("--encoding", help="Text encoding of the input.")
 ERRORS_OPT = typer.Option("--errors", help="On undecodable bytes: stop (strict) or use U+FFFD.")
 THREADS_OPT = typer.Option("--threads", min=1, max=4096, help="CPU threads.")
+DEVICE_DEFAULT = "auto"  # every inference command: a current ONNX export on the CPU, else torch on the best device
 DEVICE_OPT = typer.Option("--device", help="Where to run.")
 RUN_OPT = typer.Option("--checkpoint-dir", "-c", help="Run directory written by rnncli train.",
                        autocompletion=run_dirs)

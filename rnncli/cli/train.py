@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from rnncli.args import TrainArgs, option_names
-from rnncli.cli.app import command
+from rnncli.cli.app import TRAIN, command
 from rnncli.cli.common import info
 from rnncli.cli.declare import command_signature, given_names
 
@@ -38,7 +38,8 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
     """Train with progress on stderr; a signal stops the run after a save, with the way to resume."""
     from rnncli.cli.progress import ProgressPrinter
     from rnncli.execute import train as execute
-    from rnncli.training import EventReporter, StopRequested
+    from rnncli.errors import StopRequested
+    from rnncli.training import EventReporter
 
     printer = ProgressPrinter(quiet=quiet)
     say = (lambda message: None) if quiet else info
@@ -74,4 +75,4 @@ def _fmt(value: float | None, spec: str = ".4f") -> str:
     return "n/a" if value is None else format(value, spec)
 
 
-command("train")(make_train_command())
+command("train", TRAIN)(make_train_command())

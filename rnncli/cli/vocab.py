@@ -6,7 +6,7 @@ from typing import Annotated, Literal, Optional
 
 import typer
 
-from rnncli.cli.app import command
+from rnncli.cli.app import TEXT, command
 from rnncli.cli.complete import vocab_files
 from rnncli.cli.common import STDIO, err_console, note_stdin, open_output, warn
 from rnncli.cli.options import ENCODING_OPT, ERRORS_OPT, Errors, THREADS_OPT
@@ -18,7 +18,7 @@ VOCAB_OPT = typer.Option("--vocab", "-v", help="Vocabulary file written by build
 OUTPUT_OPT = typer.Option("--output", "-o", help="Write to this file (atomically) instead of stdout.")
 
 
-@command("build-vocab")
+@command("build-vocab", TEXT)
 def build_vocab(
     corpus: Annotated[list[str], typer.Argument(help="Text files ('-' for stdin).")],
     output: Annotated[str, typer.Option("--output", "-o", help="Vocabulary file to write.")],
@@ -77,7 +77,7 @@ def _load(vocab_path: str):  # type: ignore[no-untyped-def]
     return load_vocab(vocab_path)
 
 
-@command("encode")
+@command("encode", TEXT)
 def encode(
     vocab: Annotated[str, VOCAB_OPT],
     file: Annotated[str, typer.Argument(help="Text to encode ('-' for stdin).")] = STDIO,
@@ -103,7 +103,7 @@ def encode(
         encode_stream(tokenizer, reader, out.write, options, out.flush, threads)
 
 
-@command("decode")
+@command("decode", TEXT)
 def decode(
     vocab: Annotated[str, VOCAB_OPT],
     file: Annotated[str, typer.Argument(help="Ids to decode, space-separated or JSON lines ('-' for stdin).")] = STDIO,

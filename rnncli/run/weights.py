@@ -21,6 +21,7 @@ from rnncli.fileio import MiB, read_bounded
 from rnncli.models.config import ModelConfig
 from rnncli.run.directory import RunConfig, RunDir
 from rnncli.run.files import CONFIG, MAX_HEADER, VOCAB
+from rnncli.tasks import require, task
 from rnncli.text.vocab import Vocab
 
 CHECKPOINT_VERSION = 1  # safetensors files
@@ -120,28 +121,23 @@ class LoadedRun:
 
 
 def build_model(config: ModelConfig) -> nn.Module:
-    if config.kind == "ngram":
-        raise InputError("an n-gram run has no neural network: evaluate, generate and score serve its tables")
-    if config.task == "lm":
-        from rnncli.models.lm import LanguageModel
-
-        return LanguageModel(config)
-    from rnncli.models.classifier import Classifier
-
-    return Classifier(config)
+    """The network of a run's model configuration, built by its task."""
+    spec = task(config.task)
+    if config.kind in spec.counted:
+        raise InputError(f"a {config.kind} run has no neural network: evaluate, generate and score serve its counts")
+    return spec.part("model")(config)  # type: ignore[no-any-return]
 
 
-def load_run(path: str | os.PathLike[str], which: str = "best", task: str | None = None) -> LoadedRun:
-    """Everything needed to use a trained model, each file validated against the others."""
+def load_run(path: str | os.PathLike[str], which: str = "best", need: str | None = None) -> LoadedRun:
+    """Everything needed to use a trained model, each file validated against the others; ``need``
+    (a task name), if given, is required of the run."""
     run = RunDir(path)
     run.require(CONFIG, VOCAB)
     config = run.load_config()
-    if task is not None and config.task != task:
-        kind = "language model" if config.task == "lm" else "classifier"
-        raise InputError(f"{run.path} holds a {kind}; this command needs a "
-                         f"{'language model' if task == 'lm' else 'classifier'}")
+    if need is not None:
+        require(config.task, need, str(run.path))
     vocab = run.load_vocab(config.model.vocab_size)
-    if config.task == "classify":
+    if config.model.num_labels:
         config.labels = run.load_labels(config.model.num_labels)
     weights = run.weights_file(which)
     model = build_model(config.model)

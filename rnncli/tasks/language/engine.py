@@ -1,20 +1,27 @@
-"""A torch language model stepping one token at a time with the state carried (see rnncli.sampling).
+"""The torch engine of a language model: it reads windows of a text, and steps one token at a time
+with the state carried for generation (see rnncli.infer.sampling).
 
 The prompt goes through the fused recurrent layer in one call; after that each token costs one
 step of each layer (torch's native cell kernels on the fused weights) and one decoder product,
 however long the text already is. Sampling (temperature, top-k, top-p) runs in numpy on the
-logits (:mod:`rnncli.sampling`).
+logits (:mod:`rnncli.infer.sampling`).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 from torch import Tensor
 
+from rnncli.device import autocast, inference_precision
+from rnncli.infer.reading import WINDOW
 from rnncli.models.lm import LanguageModel
+from rnncli.text.vocab import EOS, Vocab
+
+if TYPE_CHECKING:
+    from rnncli.run.weights import LoadedRun
 
 
 INPUT_TABLE_LIMIT = 4_000_000  # entries of the per-token input-projection table (16 MB in fp32)
@@ -81,14 +88,28 @@ class Stepper:
 
 
 class TorchLM:
-    """A torch language model stepping token by token for :func:`rnncli.sampling.generate`."""
+    """A torch language model as an inference engine (:class:`rnncli.infer.engine.LanguageEngine`):
+    generation steps token by token (in fp32), reading and scoring run in ``precision``."""
 
-    def __init__(self, model: LanguageModel, device: torch.device | str = "cpu", unigram_cache: Any = None) -> None:
-        self.model, self.device, self.unigram_cache = model.eval(), device, unigram_cache
-        self.stepper = Stepper(model)
+    task, variant = "lm", "torch"
+    columns: int | None = None
+    window = WINDOW
+
+    def __init__(self, model: LanguageModel, device: torch.device | str = "cpu", precision: str = "fp32",
+                 vocab: Vocab | None = None, unigram_cache: Any = None) -> None:
+        self.model, self.device, self.precision = model, torch.device(device), precision
+        self.vocab, self.unigram_cache = vocab, unigram_cache
+        self._stepper: Stepper | None = None
+
+    @property
+    def stepper(self) -> Stepper:
+        if self._stepper is None:
+            self._stepper = Stepper(self.model)
+        return self._stepper
 
     @torch.inference_mode()
     def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
+        self.model.eval()
         context = torch.tensor(prompt_ids, dtype=torch.long, device=self.device)
         features, state = self.model(context[:, None].expand(-1, num_samples), None)
         return _last_logits(self.model, features).float().cpu().numpy(), self.stepper.split_state(state)
@@ -99,16 +120,45 @@ class TorchLM:
                 for s in state]
 
     @torch.inference_mode()
-    def log_probs(self, tokens: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
-        """Log-probabilities (time, batch, vocab) after each of ``tokens`` (time, batch), for scoring."""
-        features, state = self.model(torch.from_numpy(np.ascontiguousarray(tokens)).to(self.device), state)
-        return self.model.log_probs(features).reshape(*tokens.shape, -1).cpu().numpy(), state
-
-    @torch.inference_mode()
     def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
         single = int(tokens[0]) if len(tokens) == 1 else None
         logits, state = self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)
         return logits.float().cpu().numpy(), state
+
+    @torch.inference_mode()
+    def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        """log P of ``targets`` after ``inputs`` (time, batch), the state carried; the model is read
+        in eval mode and left in the mode it was in."""
+        was_training = self.model.training
+        self.model.eval()
+        try:
+            with autocast(self.device, self.precision):
+                x = torch.from_numpy(np.ascontiguousarray(inputs)).to(self.device)
+                y = torch.from_numpy(np.ascontiguousarray(targets)).to(self.device)
+                features, state = self.model(x, state)
+                nll = self.model.token_nll(features, y).reshape(y.shape)
+        finally:
+            self.model.train(was_training)
+        return -nll.float().cpu().numpy(), state
+
+    @torch.inference_mode()
+    def embed(self, texts: list[str], batch_size: int = 0) -> np.ndarray:
+        """The top layer's state after each text, read after ``<eos>`` as training reads it."""
+        self.model.eval()
+        rows = []
+        for ids in self.vocab.encode_batch(texts) if self.vocab is not None else []:
+            _, state = self.model(torch.tensor([EOS, *ids], device=self.device)[:, None], None)
+            h = state[0] if isinstance(state, tuple) else state
+            rows.append(h[-1, 0].float().cpu().numpy())
+        return np.stack(rows) if rows else np.zeros((0, 0), np.float32)
+
+
+def open_torch(loaded: "LoadedRun", device: torch.device) -> TorchLM:
+    """The engine of a loaded run, in the precision the run trained in where the device runs it."""
+    from rnncli.unigram_cache import read
+
+    return TorchLM(loaded.model.to(device), device, inference_precision(loaded.config.plan.machine.precision, device),
+                   loaded.vocab, read(loaded.run.path))
 
 
 def _last_logits(model: LanguageModel, features: Tensor) -> Tensor:

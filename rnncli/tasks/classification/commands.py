@@ -1,4 +1,4 @@
-"""classify: label each input line with a trained classifier."""
+"""The classifier's command: classify (label each input line with a trained classifier)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import typer
 
 from rnncli.cli.app import command
 from rnncli.cli.common import STDIO, info, note_stdin, open_output
-from rnncli.cli.options import (DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT,
+from rnncli.cli.options import (DEVICE_DEFAULT, DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT,
                                 Device, Errors, Weights)
 
 
@@ -22,7 +22,7 @@ def classify(
     threshold: Annotated[Optional[float], typer.Option(min=0.0, max=1.0, help="Only print labels with at least this probability (an empty line when none does).")] = None,
     batch_size: Annotated[int, typer.Option(min=1, max=1_000_000, help="Texts per forward pass.")] = 128,
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, DEVICE_OPT] = "cpu",
+    device: Annotated[Device, DEVICE_OPT] = DEVICE_DEFAULT,
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     encoding: Annotated[str, ENCODING_OPT] = "utf-8",
     errors: Annotated[Errors, ERRORS_OPT] = "strict",
@@ -30,14 +30,15 @@ def classify(
 ) -> None:
     """Label each input line with a trained classifier; streams in constant memory."""
     from rnncli.serving import serving
+    from rnncli.tasks.classification.inference import classify as labelled
     from rnncli.text.reader import LineReader, coalesced_blocks
 
     reader = LineReader(file, encoding, errors)
-    with serving(run, "classify", weights, device, threads, info if verbose else _quiet) as trained:
+    with serving(run, "classify", weights, device, threads, info if verbose else _quiet) as engine:
         note_stdin(file)
         with open_output(None) as out:
             for texts in coalesced_blocks(reader, 8192):
-                chosen = trained.classify(texts, top, threshold, batch_size)
+                chosen = labelled(engine, texts, top, threshold, batch_size)
                 out.write("\n".join(_format(labels, fmt, (top or 1) > 1) for labels in chosen) + "\n")
                 out.flush()
 

@@ -1,23 +1,25 @@
-"""Language modelling: the autoregressive objective, sum over t of log P(x_t | x_<t)."""
+"""Training a language model: the autoregressive objective, sum over t of log P(x_t | x_<t)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 
-from rnncli.corpus import TokenText, class_counts, eval_column_count, lm_figures, stream_order
-from rnncli.data import LMWindows, eval_columns
-from rnncli.device import autocast
+from rnncli.corpus import TokenText, class_counts, lm_figures
+from rnncli.data import LMWindows
 from rnncli.distributed import current
 from rnncli.errors import FormatError
+from rnncli.infer.reading import stream_log_probs, total_nll
+from rnncli.models.config import ModelConfig
 from rnncli.models.lm import LanguageModel, State
 from rnncli.scores import lm_score
+from rnncli.tasks.language.engine import TorchLM
 from rnncli.training import Task
+from rnncli import unigram_cache
 from rnncli.unigram_cache import FIT_TOKENS
-
 
 
 def detach(state: State | None) -> State | None:
@@ -28,63 +30,25 @@ def detach(state: State | None) -> State | None:
     return state.detach()
 
 
+def build_model(config: ModelConfig) -> LanguageModel:
+    return LanguageModel(config)
 
 
-@torch.no_grad()
-def evaluate_lm(model: LanguageModel, text: TokenText, device: torch.device, precision: str = "fp32",
-                columns: int | None = None, window: int = 256) -> dict[str, float]:
-    """Loss in nats per token, perplexity and bits per character over every token but the first.
-
-    The text is read as ``columns`` parallel streams, each starting from a zero state; by default
-    each holds at least 4,096 tokens (at most 64 streams), so that cold starts barely weigh on the
-    result (War and Peace test: 64 streams of 500 tokens read 1% worse than one stream).
-    In a distributed run each rank evaluates its share of the columns and the sums are reduced.
-    """
+def evaluate_lm(model: nn.Module, text: TokenText, device: torch.device, precision: str = "fp32",
+                columns: int | None = None) -> dict[str, float]:
+    """Loss in nats per token, perplexity and bits per character over every token but the first,
+    read as :mod:`rnncli.infer.reading` reads any engine (in a distributed run each rank reads its
+    share of the columns and the sums are reduced)."""
     dist = current()
-    if columns is None:
-        columns = eval_column_count(len(text))
-    inputs, targets, mask = eval_columns(np.asarray(text.ids), columns)
-    if dist.enabled:
-        inputs, targets, mask = (t[:, dist.rank :: dist.world] for t in (inputs, targets, mask))
-    total = 0.0
-    count = 0
-    for start, nll in _column_nll(model, inputs, targets, device, precision, window):
-        keep = mask[start : start + window].to(device).reshape(-1)
-        total += float(nll.reshape(-1)[keep].double().sum())
-        count += int(keep.sum())
+    total, count = total_nll(TorchLM(_lm(model), device, precision), np.asarray(text.ids), columns,
+                             (dist.rank, dist.world))
     total, count = dist.sum([total, float(count)])
     return lm_figures(total, int(count), text.chars)
 
 
-@torch.no_grad()
-def stream_log_probs(model: LanguageModel, ids: np.ndarray, device: torch.device, precision: str = "fp32",
-                     window: int = 256) -> np.ndarray:
-    """log P of every token of ``ids`` but the first, in the text's order, read on the columns of
-    :func:`evaluate_lm` (so they sum to its figures); what a cache is fitted on and mixed with."""
-    inputs, targets, _ = eval_columns(np.asarray(ids), eval_column_count(len(ids)))
-    blocks = [-nll.float().cpu().numpy() for _, nll in _column_nll(model, inputs, targets, device, precision, window)]
-    return stream_order(np.concatenate(blocks) if blocks else np.zeros((0, 1), np.float32), len(ids))
-
-
-def _column_nll(model: LanguageModel, inputs: Tensor, targets: Tensor, device: torch.device, precision: str,
-                window: int) -> Any:
-    """(first time step, nll (time, columns)) of each window of the columns, the state carried."""
-    state = None
-    was_training = model.training
-    model.eval()
-    try:
-        with autocast(device, precision):
-            for start in range(0, inputs.shape[0] if inputs.shape[1] else 0, window):
-                y = targets[start : start + window].to(device)
-                features, state = model(inputs[start : start + window].to(device), state)
-                yield start, model.token_nll(features, y).reshape(y.shape)
-    finally:
-        model.train(was_training)
-
-
 class LanguageModelTask(Task):
     unit = "tokens"
-    closing_passes = 1  # the unigram cache's fit on validation, after the loop (rnncli.execute)
+    closing_passes = 1  # the unigram cache's fit on validation, after the loop (finish)
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
                  device: torch.device, precision: str) -> None:
@@ -126,10 +90,16 @@ class LanguageModelTask(Task):
     def eval_size(self) -> int:
         return len(self.valid)
 
-    def held_out_log_probs(self, model: nn.Module) -> tuple[np.ndarray, np.ndarray]:
-        """The validation ids the unigram cache is fitted on, and the model's log P of each after the first."""
+    def finish(self, model: nn.Module, run: Any, report: Callable[[str], None]) -> None:
+        """Fit the unigram cache on validation with the best weights."""
+        from rnncli.run.files import BEST
+        from rnncli.run.weights import load_checkpoint
+
+        if run.file(BEST).is_file():
+            load_checkpoint(model, run.file(BEST))
         ids = np.asarray(self.valid.ids[: FIT_TOKENS + 1])
-        return ids, stream_log_probs(_lm(model), ids, self.device, self.precision)
+        log_probs = stream_log_probs(TorchLM(_lm(model), self.device, self.precision), ids)
+        unigram_cache.fit_and_keep(ids, log_probs, run.path, report, keep=current().is_main)
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:

@@ -1,38 +1,33 @@
-"""Classification: many-to-one training, prediction and the metrics users judge a classifier by."""
+"""Training a classifier (many-to-one): the loss, and the validation metrics the best checkpoint is chosen by."""
 
 from __future__ import annotations
 
 from typing import Any
-
 
 import numpy as np
 import torch
 from torch import Tensor, nn
 from torch.nn import functional as F
 
-from rnncli.data import ClassBatches, pad_batch
-from rnncli.device import autocast
+from rnncli.data import ClassBatches
 from rnncli.distributed import current
+from rnncli.infer.batching import predict
 from rnncli.models.classifier import Classifier
+from rnncli.models.config import ModelConfig
 from rnncli.scores import choose_thresholds, classification_metrics, classifier_score, multilabel_metrics
+from rnncli.tasks.classification.engine import TorchClassifier
 from rnncli.training import Task
 
 
-@torch.no_grad()
+def build_model(config: ModelConfig) -> Classifier:
+    return Classifier(config)
+
+
 def predict_proba(model: Classifier, sequences: list[list[int]], device: torch.device, precision: str = "fp32",
                   batch_size: int = 512) -> np.ndarray:
-    """Class probabilities (n, labels), in the order given; batches are formed by length."""
-    model.eval()
-    order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
-    out = np.zeros((len(sequences), model.config.num_labels), dtype=np.float32)
-    with autocast(device, precision):
-        for start in range(0, len(order), batch_size):
-            chosen = order[start : start + batch_size]
-            tokens, lengths = pad_batch([sequences[i] for i in chosen])
-            logits = model(tokens.to(device), lengths)
-            scores = torch.sigmoid(logits.float()) if model.config.multi_label else F.softmax(logits.float(), dim=-1)
-            out[chosen] = scores.cpu().numpy()
-    return out
+    """Label probabilities (n, labels) of the model, in the order given (see rnncli.infer.batching)."""
+    return predict(TorchClassifier(model, device, precision, labels=range(model.config.num_labels)), sequences,
+                   batch_size)
 
 
 def multilabel_evaluation(gold: np.ndarray, probs: np.ndarray, labels: list[str]) -> dict[str, Any]:

@@ -1,7 +1,6 @@
 """Scoring text line by line with a language model: log-probability, perplexity, bits per
-character, and the surprisal of each token. Works with any engine whose model gives
-log-probabilities for a block of tokens and carries a state (torch's or an ONNX export's), and
-streams: lines are read, scored and written in blocks, in constant memory.
+character, and the surprisal of each token. Works with any language engine (torch's, an ONNX
+export's, an n-gram model's: :class:`rnncli.infer.engine.LanguageEngine`), and streams: lines are read, scored and written in blocks, in constant memory.
 
 Each line is scored as training reads it: after ``<eos>``, every token of the line and the
 ``<eos>`` that ends it are predicted. With ``carry`` the lines are one stream instead, the state
@@ -16,23 +15,19 @@ those of the stream so far, as ``evaluate`` reads them.
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator
 
 import numpy as np
 
 from rnncli.corpus import LN2
+from rnncli.infer.engine import LanguageEngine
 from rnncli.text.vocab import EOS, PAD, Vocab
 from rnncli.unigram_cache import UnigramCache
 
 BLOCK = 64  # independent lines scored together, as the columns of one batch
 
 
-class Scoring(Protocol):
-    def log_probs(self, tokens: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
-        """Log-probabilities (time, batch, vocab) after each of ``tokens`` (time, batch), and the state."""
-
-
-def score_lines(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool = False,
+def score_lines(lm: LanguageEngine, vocab: Vocab, lines: Iterable[str], per_token: bool = False,
                 carry: bool = False, cache: UnigramCache | None = None) -> Iterator[dict[str, Any]]:
     """One record per line: text, tokens (predicted), logprob (nats), ppl, bpc; with ``per_token``
     also each predicted token and its log-probability."""
@@ -49,7 +44,7 @@ def score_lines(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool
         yield from _independent(lm, vocab, block, per_token, cache)
 
 
-def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool,
+def _independent(lm: LanguageEngine, vocab: Vocab, lines: list[str], per_token: bool,
                  cache: UnigramCache | None) -> Iterator[dict[str, Any]]:
     ids = [[*encoded, EOS] for encoded in vocab.encode_batch(lines)]
     steps = max(len(x) for x in ids)
@@ -58,7 +53,7 @@ def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool,
     for column, sequence in enumerate(ids):
         inputs[: len(sequence), column] = [EOS, *sequence[:-1]]
         targets[: len(sequence), column] = sequence
-    picked, _ = _picked(lm, inputs, targets, None)
+    picked, _ = lm.target_log_probs(inputs, targets, None)
     for column, (line, sequence) in enumerate(zip(lines, ids)):
         scores = picked[: len(sequence), column]
         if cache is not None:
@@ -66,7 +61,7 @@ def _independent(lm: Scoring, vocab: Vocab, lines: list[str], per_token: bool,
         yield _record(vocab, line, sequence, scores, len(line) + 1, per_token)
 
 
-def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool,
+def _carried(lm: LanguageEngine, vocab: Vocab, lines: Iterable[str], per_token: bool,
              cache: UnigramCache | None) -> Iterator[dict[str, Any]]:
     state, previous = None, None
     history = np.zeros(0, dtype=np.int64)  # the cache's window of the stream so far
@@ -78,7 +73,7 @@ def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool,
             scored_chars = len(line) + 1
         inputs = np.asarray([previous, *sequence[:-1]], dtype=np.int64)[:, None]
         if len(sequence):
-            picked, state = _picked(lm, inputs, np.asarray(sequence, dtype=np.int64)[:, None], state)
+            picked, state = lm.target_log_probs(inputs, np.asarray(sequence, dtype=np.int64)[:, None], state)
             picked = picked[:, 0]
             if cache is not None:
                 history = history if len(history) else np.asarray([previous], dtype=np.int64)
@@ -89,15 +84,6 @@ def _carried(lm: Scoring, vocab: Vocab, lines: Iterable[str], per_token: bool,
         else:
             picked = np.zeros(0, dtype=np.float32)
         yield _record(vocab, line, sequence, picked, scored_chars, per_token)
-
-
-def _picked(lm: Any, inputs: np.ndarray, targets: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
-    """log P of each target (time, batch) after the inputs; a model that scores targets directly
-    (the n-gram model) is not asked for whole distributions."""
-    if hasattr(lm, "target_log_probs"):
-        return lm.target_log_probs(inputs, targets, state)  # type: ignore[no-any-return]
-    log_probs, state = lm.log_probs(inputs, state)
-    return np.take_along_axis(log_probs, targets[:, :, None], axis=2)[..., 0], state
 
 
 def _record(vocab: Vocab, line: str, sequence: list[int], picked: np.ndarray, chars: int,

@@ -20,11 +20,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rnncli.errors import ConfigError
+from rnncli.models.config import ModelConfig
 from rnncli.text.vocab import EOS
 
 INT64_MAX = (1 << 63) - 1
@@ -174,17 +176,19 @@ def load(path: Any, order: int, vocab_size: int) -> KneserNey:
 
 def stream_log_probs(model: KneserNey, ids: np.ndarray) -> np.ndarray:
     """log P of every token of a stream but the first, each after what precedes it (the stream
-    start after <eos>): the figures ``evaluate`` sums, as the recurrent models' evaluation does."""
-    ids = np.asarray(ids, dtype=np.int64)
-    contexts = model.contexts(np.full(max(0, model.order - 1), EOS, dtype=np.int64), ids)
-    return model.target_log_probs(contexts[1:], ids[1:])
+    start after <eos>), read as every engine is read (rnncli.infer.reading), in one column."""
+    from rnncli.infer.reading import stream_log_probs as read
+
+    return read(NGramLM(model, None), np.asarray(ids, dtype=np.int64))
 
 
 class NGramLM:
-    """An n-gram run as the inference commands use it: steps for generation, scores, evaluation."""
+    """An n-gram model as an inference engine (:class:`rnncli.infer.engine.LanguageEngine`): steps
+    for generation, and log P of given targets without computing whole distributions."""
 
-    task = "lm"
-    variant = "ngram"
+    task, variant = "lm", "ngram"
+    columns = 1  # a context of order - 1 tokens: one column, read in long windows, loses nothing
+    window = 1 << 16
 
     def __init__(self, model: KneserNey, vocab: Any, unigram_cache: Any = None) -> None:
         self.model, self.vocab, self.unigram_cache = model, vocab, unigram_cache
@@ -218,9 +222,17 @@ class NGramLM:
         picked = self.model.target_log_probs(contexts.reshape(batch * steps, width), targets.T.reshape(-1))
         return picked.reshape(batch, steps).T, full[:, steps:] if width else history
 
-    def evaluate(self, data: str, encoding: str = "utf-8", errors: str = "strict", *args: Any,
-                 unigram_cache: bool = True, **kwargs: Any) -> dict[str, Any]:
-        from rnncli.evaluation import lm_report
 
-        return lm_report(self.vocab, data, lambda text: stream_log_probs(self.model, np.asarray(text.ids)),
-                         encoding, errors, self.unigram_cache if unigram_cache else None)
+def open_counted(path: Path, config: ModelConfig) -> NGramLM:
+    """An n-gram run's engine, read without torch, each file checked against config.json."""
+    from rnncli.errors import FormatError
+    from rnncli.run.files import CONFIG, NGRAM, VOCAB
+    from rnncli.text.vocab import load_vocab
+    from rnncli.unigram_cache import read as read_cache
+
+    vocab = load_vocab(path / VOCAB)
+    if len(vocab) != config.vocab_size:
+        raise FormatError(f"{path / VOCAB} has {len(vocab):,} tokens; {CONFIG} says {config.vocab_size:,}")
+    if not (path / NGRAM).is_file():
+        raise FormatError(f"run directory {path} is missing {NGRAM}")
+    return NGramLM(load(path / NGRAM, config.order, config.vocab_size), vocab, read_cache(path))

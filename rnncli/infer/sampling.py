@@ -1,7 +1,8 @@
 """Sampling text from a language model one token at a time, whatever runs the model.
 
-The loop only needs a model that starts from a prompt and steps by one token (:class:`Stepping`):
-torch's (:mod:`rnncli.generation`) or an exported ONNX model's (:mod:`rnncli.onnxrun`). Sampling
+The loop only needs a model that starts from a prompt and steps by one token
+(:class:`rnncli.infer.engine.Stepping`): any language engine, torch's, an ONNX export's or an
+n-gram model's. Sampling
 (temperature, top-k, top-p) runs in numpy on the scores, with its own seeded generator, so the same
 seed gives the same text on either. No torch here.
 """
@@ -9,11 +10,12 @@ seed gives the same text on either. No torch here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol
+from typing import Iterator
 
 import numpy as np
 
 from rnncli.errors import ConfigError
+from rnncli.infer.engine import Stepping
 from rnncli.text.vocab import BOS, EOS, PAD, StreamDecoder, Vocab
 
 
@@ -63,15 +65,6 @@ def sample_tokens(logits: np.ndarray, options: SamplingOptions, rng: np.random.G
     return np.minimum((cdf < u[:, None]).sum(axis=1), vocab - 1)
 
 
-class Stepping(Protocol):
-    """A language model as generation sees it: scores over the vocabulary (logits or
-    log-probabilities, shape (samples, vocab)) and a state it carries."""
-
-    def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, Any]: ...
-
-    def step(self, tokens: np.ndarray, state: Any) -> tuple[np.ndarray, Any]: ...
-
-
 def generate(lm: Stepping, prompt_ids: list[int], options: SamplingOptions,
              num_samples: int = 1) -> Iterator[np.ndarray]:
     """Yield, token by token, the next id of every sample (an array of ``num_samples`` ids).
@@ -113,74 +106,3 @@ def decoded(vocab: Vocab, ids: list[int]) -> str:
     """Generated ids as text, as it streams: each ``<eos>`` a line end."""
     decoder = StreamDecoder(vocab)
     return "".join(decoder.feed(t) for t in ids) + decoder.flush()
-
-
-def log_softmax(scores: np.ndarray) -> np.ndarray:
-    """Log-probabilities from logits or log-probabilities, row by row (float64)."""
-    z = np.asarray(scores, dtype=np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
-
-
-class Beamable(Stepping, Protocol):
-    def select(self, state: Any, rows: np.ndarray) -> Any:
-        """The state of the given batch rows, in that order."""
-
-
-def beam_search(lm: Beamable, prompt_ids: list[int], beam: int, max_tokens: int, length_penalty: float = 1.0,
-                stop_at_eos: bool = False) -> list[tuple[list[int], float]]:
-    """The ``beam`` most likely continuations (ids, total log-probability), best first, ranked by
-    total / length ** length_penalty. Deterministic; the beams advance as one batch."""
-    if beam < 1:
-        raise ConfigError("--beam must be at least 1")
-    scores, state = lm.start([EOS, *prompt_ids], 1)
-    sequences: list[list[int]] = [[]]
-    totals = np.zeros(1)
-    finished: list[tuple[list[int], float]] = []
-    for _ in range(max_tokens):
-        logp = log_softmax(scores)
-        logp[:, [PAD, BOS]] = -np.inf
-        candidates = (totals[:, None] + logp).ravel()
-        best = np.argsort(-candidates, kind="stable")[: 2 * beam]
-        rows, tokens = np.divmod(best, logp.shape[1])
-        keep_rows, keep_tokens, keep_totals = [], [], []
-        for row, token, total in zip(rows, tokens, candidates[best]):
-            if not np.isfinite(total):
-                continue
-            if stop_at_eos and token == EOS:
-                finished.append((sequences[row] + [int(token)], float(total)))
-            elif len(keep_rows) < beam:
-                keep_rows.append(int(row))
-                keep_tokens.append(int(token))
-                keep_totals.append(float(total))
-        if len(finished) >= beam or not keep_rows:
-            break
-        sequences = [sequences[r] + [t] for r, t in zip(keep_rows, keep_tokens)]
-        totals = np.asarray(keep_totals)
-        scores, state = lm.step(np.asarray(keep_tokens, dtype=np.int64), lm.select(state, np.asarray(keep_rows)))
-    finished.extend((s, float(t)) for s, t in zip(sequences, totals) if s)
-
-    def rank(item: tuple[list[int], float]) -> float:
-        return item[1] / max(1, len(item[0])) ** length_penalty
-
-    return sorted(finished, key=rank, reverse=True)[:beam]
-
-
-def sequence_logprob(lm: Any, prompt_ids: list[int], continuations: list[list[int]]) -> list[float]:
-    """The total log-probability of each continuation after the prompt (one batch)."""
-    context = [EOS, *prompt_ids]
-    longest = max((len(c) for c in continuations), default=0)
-    if longest == 0:
-        return [0.0 for _ in continuations]
-    rows = [context + c for c in continuations]
-    width = len(context) + longest
-    inputs = np.full((width - 1, len(rows)), PAD, dtype=np.int64)
-    for column, row in enumerate(rows):
-        inputs[: len(row) - 1, column] = row[:-1]
-    log_probs, _ = lm.log_probs(inputs)
-    totals = []
-    for column, continuation in enumerate(continuations):
-        start = len(context) - 1
-        picked = log_probs[start : start + len(continuation), column, :]
-        totals.append(float(np.take_along_axis(picked, np.asarray(continuation)[:, None], axis=1).sum()))
-    return totals

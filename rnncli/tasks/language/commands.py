@@ -1,4 +1,4 @@
-"""generate: text from a trained language model."""
+"""The language model's commands: generate (text from a trained model) and score (how likely it finds each line)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Annotated, Any, Literal, Optional
 import typer
 
 from rnncli.cli.app import command
-from rnncli.cli.common import STDIO, info, open_output
-from rnncli.cli.options import DEVICE_OPT, RUN_OPT, THREADS_OPT, VERBOSE_OPT, WEIGHTS_OPT, Device, Weights
+from rnncli.cli.common import STDIO, info, note_stdin, open_output
+from rnncli.cli.options import (DEVICE_DEFAULT, DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
+                                VERBOSE_OPT, WEIGHTS_OPT, Device, Errors, Weights)
 
 
 @command("generate")
@@ -27,7 +28,7 @@ def generate(
     echo: Annotated[bool, typer.Option("--echo/--no-echo", help="Print the prompt before its continuation.")] = True,
     fmt: Annotated[Literal["text", "jsonl"], typer.Option("--format", "-f", help="text (streams) or one JSON object per sample.")] = "text",
     weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, DEVICE_OPT] = "cpu",
+    device: Annotated[Device, DEVICE_OPT] = DEVICE_DEFAULT,
     threads: Annotated[Optional[int], THREADS_OPT] = None,
     beam: Annotated[Optional[int], typer.Option(min=1, max=1000, help="Beam search with N beams instead of sampling: deterministic; prints the best (--format jsonl: every beam).")] = None,
     length_penalty: Annotated[float, typer.Option(min=0.0, max=10.0, help="Beam search: rank by total log-probability / length ** this.")] = 1.0,
@@ -35,50 +36,33 @@ def generate(
     verbose: Annotated[bool, VERBOSE_OPT] = False,
 ) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
-    from rnncli.errors import ConfigError
-    from rnncli.sampling import SamplingOptions
-    from rnncli.serving import language_model
+    from rnncli.infer.sampling import SamplingOptions
+    from rnncli.infer.search import Search
+    from rnncli.serving import serving
 
     options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
-    if (beam or best_of) and num_samples > 1:
-        raise ConfigError("--beam and --best-of print one text per prompt: drop --num-samples (use --format jsonl)")
-    if beam and best_of:
-        raise ConfigError("--beam searches and --best-of samples: give one of them")
+    search = Search(beam, best_of, length_penalty).check(num_samples)
     prompts = [prompt] if prompt is not None else _stdin_prompts()
-    with language_model(run, weights, device, threads, info if verbose else lambda message: None) as (model, vocab):
-        if beam or best_of:
-            _write_ranked(model, vocab, prompts, options, beam, best_of, length_penalty, echo, fmt)
+    with serving(run, "lm", weights, device, threads, info if verbose else lambda message: None) as engine:
+        if search:
+            _write_ranked(engine, prompts, options, search, echo, fmt)
         else:
-            _write_samples(model, vocab, prompts, options, num_samples, echo, fmt)
+            _write_samples(engine, engine.vocab, prompts, options, num_samples, echo, fmt)
 
 
-def _write_ranked(model: Any, vocab: Any, prompts: list[str], options: Any, beam: int | None, best_of: int | None,
-                  length_penalty: float, echo: bool, fmt: str) -> None:
+def _write_ranked(engine: Any, prompts: list[str], options: Any, search: Any, echo: bool, fmt: str) -> None:
     """The most likely text per prompt, by beam search or as the best of N samples."""
-    from rnncli.sampling import beam_search, decoded, generate as sample, sequence_logprob
-    from rnncli.text.vocab import PAD
+    from rnncli.infer.search import ranked
 
     with open_output(None) as out:
         for text in prompts:
-            ids = vocab.encode(text)
-            if beam:
-                ranked = beam_search(model, ids, beam, options.max_tokens, length_penalty, options.stop_at_eos)
-            else:
-                assert best_of is not None
-                rows: list[list[int]] = [[] for _ in range(best_of)]
-                for tokens in sample(model, ids, options, best_of):
-                    for row, token in zip(rows, tokens.tolist()):
-                        if token != PAD:
-                            row.append(token)
-                totals = sequence_logprob(model, ids, rows)
-                ranked = sorted(zip(rows, totals), key=lambda item: item[1], reverse=True)
-            bodies = [(decoded(vocab, seq), seq, total) for seq, total in ranked]
+            found = ranked(engine, engine.vocab, text, options, search)
             if fmt == "jsonl":
-                for rank, (body, seq, total) in enumerate(bodies):
-                    out.write(json.dumps({"prompt": text, "rank": rank, "text": body, "tokens": len(seq),
+                for rank, (body, tokens, total) in enumerate(found):
+                    out.write(json.dumps({"prompt": text, "rank": rank, "text": body, "tokens": tokens,
                                           "logprob": total}, ensure_ascii=False) + "\n")
-            elif bodies:
-                shown = (text if echo else "") + bodies[0][0]
+            elif found:
+                shown = (text if echo else "") + found[0][0]
                 out.write(shown if shown.endswith("\n") else shown + "\n")
             out.flush()
 
@@ -86,7 +70,7 @@ def _write_ranked(model: Any, vocab: Any, prompts: list[str], options: Any, beam
 def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num_samples: int, echo: bool,
                    fmt: str) -> None:
     """Samples for each prompt on stdout: text streamed as it comes (one sample), or whole samples."""
-    from rnncli.sampling import generate as sample, sample_texts
+    from rnncli.infer.sampling import generate as sample, sample_texts
     from rnncli.text.vocab import StreamDecoder
 
     with open_output(None) as out:
@@ -125,6 +109,34 @@ def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num
                 body = (text if echo else "") + body
                 out.write(body if body.endswith("\n") else body + "\n")
             out.flush()
+
+
+@command("score")
+def score(
+    run: Annotated[str, RUN_OPT],
+    file: Annotated[str, typer.Argument(help="Text, one item per line ('-' for stdin).")] = STDIO,
+    per_token: Annotated[bool, typer.Option("--per-token", help="Add each token with its log-probability.")] = False,
+    carry_state: Annotated[bool, typer.Option("--carry-state", help="Score the lines as one document, the state carried from line to line (the scores then sum to evaluate's).")] = False,
+    weights: Annotated[Weights, WEIGHTS_OPT] = "best",
+    device: Annotated[Device, DEVICE_OPT] = DEVICE_DEFAULT,
+    threads: Annotated[Optional[int], THREADS_OPT] = None,
+    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
+    errors: Annotated[Errors, ERRORS_OPT] = "strict",
+    unigram_cache: Annotated[bool, UNIGRAM_CACHE_OPT] = True,
+    verbose: Annotated[bool, VERBOSE_OPT] = False,
+) -> None:
+    """One JSON line per input line: text, tokens, logprob (nats), ppl, bpc; streams in constant memory."""
+    from rnncli.infer.scoring import score_lines
+    from rnncli.serving import serving
+    from rnncli.text.reader import LineReader
+
+    reader = LineReader(file, encoding, errors)
+    with serving(run, "lm", weights, device, threads, info if verbose else lambda message: None) as engine:
+        note_stdin(file)
+        with open_output(None) as out:
+            for record in score_lines(engine, engine.vocab, reader, per_token, carry_state,
+                                      engine.unigram_cache if unigram_cache else None):
+                out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 def _stdin_prompts() -> list[str]:

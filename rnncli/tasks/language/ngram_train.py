@@ -4,14 +4,14 @@ It stands where the training loop stands for the neural models (``run``, ``best_
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
 from rnncli.run.directory import RunDir
 from rnncli.corpus import TokenText, lm_figures
 from rnncli.run.files import NGRAM as NGRAM_FILE
-from rnncli.ngram import KneserNey, save, stream_log_probs
+from rnncli.tasks.language.ngram import KneserNey, save, stream_log_probs
 
 
 class NGramCounter:
@@ -41,9 +41,11 @@ class NGramCounter:
         self.directory.write_metrics(self.metrics)
         return record
 
-    def held_out_log_probs(self) -> tuple[np.ndarray, np.ndarray]:
-        """The validation ids, and the model's log P of each after the first (known once counted)."""
-        return self.held_out
+    def finish(self, run: RunDir, report: Callable[[str], None]) -> None:
+        """Fit the unigram cache on validation, as a trained model's run does."""
+        from rnncli.unigram_cache import fit_and_keep
+
+        fit_and_keep(*self.held_out, run.path, report)
 
     def best_record(self) -> dict[str, Any] | None:
         return self.metrics[-1] if self.metrics else None

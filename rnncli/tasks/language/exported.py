@@ -1,0 +1,55 @@
+"""The ONNX engine of a language model: ``tokens`` (time, batch) and the state in, ``log_probs``
+(time, batch, vocab) and the new state out (see export.py), through onnxruntime; no torch."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import numpy as np
+
+from rnncli.infer.reading import WINDOW
+from rnncli.onnxrun import Exported
+
+
+class ExportedLanguageModel(Exported):
+    columns: int | None = None
+    window = WINDOW
+
+    def _run(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        names = self.manifest["state"]
+        feeds = {"tokens": tokens, **dict(zip(names, state))}
+        log_probs, *new_state = self.session.run(["log_probs", *(f"{n}_out" for n in names)], feeds)
+        return log_probs, new_state
+
+    def zero_state(self, batch: int) -> list[np.ndarray]:
+        shape = (self.manifest["layers"], batch, self.manifest["hidden"])
+        return [np.zeros(shape, dtype=np.float32) for _ in self.manifest["state"]]
+
+    def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        tokens = np.repeat(np.asarray(prompt_ids, dtype=np.int64)[:, None], num_samples, axis=1)
+        log_probs, state = self._run(tokens, self.zero_state(num_samples))
+        return log_probs[-1], state
+
+    def step(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        log_probs, state = self._run(np.asarray(tokens, dtype=np.int64)[None, :], state)
+        return log_probs[0], state
+
+    def select(self, state: list[np.ndarray], rows: np.ndarray) -> list[np.ndarray]:
+        return [s[:, rows, :] for s in state]
+
+    def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
+        inputs = np.asarray(inputs, dtype=np.int64)
+        log_probs, state = self._run(inputs, state or self.zero_state(inputs.shape[1]))
+        return np.take_along_axis(log_probs, np.asarray(targets)[:, :, None], axis=2)[..., 0], state
+
+    @property
+    def unigram_cache(self) -> Any:
+        """The run's unigram cache (:mod:`rnncli.unigram_cache`), or None."""
+        from rnncli.unigram_cache import from_record
+
+        return from_record(self.manifest.get("unigram_cache"))
+
+
+def open_exported(directory: str | os.PathLike[str], variant: str | None = None, threads: int | None = None) -> Any:
+    return ExportedLanguageModel(directory, variant, threads)

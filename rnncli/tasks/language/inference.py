@@ -1,0 +1,24 @@
+"""What a language model engine is used for on held-out text: loss, perplexity and bits per
+character (``evaluate``), read with its unigram cache unless told otherwise. Generation and
+scoring are in rnncli.infer (sampling, search, scoring). No torch."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rnncli.errors import InputError
+from rnncli.infer.engine import LanguageEngine
+from rnncli.infer.evaluation import EvaluateOptions
+from rnncli.infer.reading import stream_log_probs
+
+
+def evaluate(engine: LanguageEngine, path: str, options: EvaluateOptions) -> dict[str, Any]:
+    """Loss in nats per token, perplexity, bits per character, tokens and characters of a text
+    (see :func:`rnncli.corpus.stream_figures`)."""
+    from rnncli.corpus import encode_corpus, stream_figures
+
+    text = encode_corpus([path], engine.vocab, options.encoding, options.errors)
+    if len(text) < 2:
+        raise InputError(f"{path}: too little text to evaluate (fewer than 2 tokens)")
+    cache = engine.unigram_cache if options.unigram_cache else None
+    return stream_figures(text, stream_log_probs(engine, text.ids), cache)
