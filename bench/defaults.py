@@ -6,6 +6,7 @@
     python bench/defaults.py char-window        # the truncation window of character models, three corpora
     python bench/defaults.py word-dropout       # dropout for word models on War and Peace
     python bench/defaults.py word-embed         # embedding width for word models on War and Peace
+    python bench/defaults.py word-shape         # batch, window, embedding and schedule cycle of word models
 
 Every figure is a validation figure: classifiers hold out rnncli's own stratified tenth of the
 training file (the test files are never read); language models use the corpus's validation split.
@@ -14,8 +15,10 @@ training file (the test files are never read); language models use the corpus's 
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from common import DATA, ROOT, rnncli
@@ -127,9 +130,80 @@ def word_embed(work: Path) -> None:
                    if "--values" in sys.argv else ("512", "256", "128"))
 
 
+WORD_SHAPES = {  # name -> (train options, schedule cycle in passes): each one change from the defaults
+    "defaults (32 x 35, embed = hidden, cycles of 2 passes)": ([], None),
+    "batch 16": (["--batch-size", "16"], None),
+    "batch 64": (["--batch-size", "64"], None),
+    "window 70": (["--bptt", "70"], None),
+    "embed = hidden / 2": (["--embed", "half"], None),
+    "cycles of 1 pass": ([], 1),
+    "cycles of 4 passes": ([], 4),
+}
+
+
+def _word_corpora(work: Path) -> dict[str, tuple[Path, list[str]]]:
+    """War and Peace (vocabulary from all splits) and the 154k-word documentation corpus of
+    bench/stopping.py, each with the options that read it as bench/quality.py and stopping.py do."""
+    from stopping import CORPORA, assemble
+
+    d = DATA / "warpeace"
+    vocab = work / "wp.json"
+    rnncli("build-vocab", str(d / "train.txt"), str(d / "valid.txt"), str(d / "test.txt"), "--level", "word",
+           "--split", "whitespace", "-o", str(vocab), "-q", check=True)
+    corpora = {"War and Peace": (d, ["--vocab", str(vocab)])}
+    docs = assemble(next(iter(CORPORA.values())), work / "docs")
+    if docs:
+        corpora["perl pods + rust release notes"] = (docs["train"].parent, ["--level", "word", "--split", "whitespace"])
+    return corpora
+
+
+def _train_with_cycle(passes: int | None, options: list[str]) -> None:
+    """rnncli train in its own process, the schedule cycle set to ``passes`` (not an option of train)."""
+    if passes is None:
+        rnncli("train", *options, check=True)
+        return
+    code = ("import sys, rnncli.plan as plan; plan.WORD_CYCLE_EPOCHS = int(sys.argv[1]); "
+            "sys.argv = ['rnncli', 'train', *sys.argv[2:]]; from rnncli.cli import main; main()")
+    subprocess.run([sys.executable, "-c", code, str(passes), *options], check=True, cwd=ROOT)
+
+
+def word_shape(work: Path) -> None:
+    """The shape defaults of word models re-chosen on validation: --time-budget 444, seed 0, one
+    change from the defaults at a time, best validation perplexity of the network alone."""
+    corpora = _word_corpora(work)
+    print("word models, --time-budget 444, seed 0: best validation perplexity (network alone), "
+          "step of the best, tokens/s, passes, seconds")
+    for name, (options, passes) in WORD_SHAPES.items():
+        for corpus, (d, reading) in corpora.items():
+            run = work / f"shape-{corpus[:5]}-{list(WORD_SHAPES).index(name)}"
+            chosen = list(options)
+            if "half" in chosen:
+                hidden = lm_shapes_hidden(d)
+                chosen[chosen.index("half")] = str(hidden // 2)
+            began = time.perf_counter()
+            _train_with_cycle(passes, [str(d / "train.txt"), "--valid", str(d / "valid.txt"), *reading, "--time-budget",
+                                       "444", "--seed", "0", *chosen, "-o", str(run), "-q"])
+            seconds = time.perf_counter() - began
+            records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+            best = min(records, key=lambda r: r["val_loss"])
+            row = {"shape": name, "corpus": corpus, "best_val_ppl": round(best["val_ppl"], 1), "at_step": best["step"],
+                   "tokens_per_sec": round(records[-1]["tokens_per_sec"]), "passes": round(records[-1]["epoch"], 2),
+                   "seconds": round(seconds)}
+            print(json.dumps(row), flush=True)
+
+
+def lm_shapes_hidden(d: Path) -> int:
+    """The hidden width the defaults give a word corpus (whitespace tokens of its training file)."""
+    from rnncli.plan import lm_shapes
+
+    tokens = sum(len(line.split()) + 1 for line in (d / "train.txt").open(encoding="utf-8", errors="replace"))
+    return lm_shapes(tokens, "word", 2).hidden
+
+
 if __name__ == "__main__":
     rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size,
-             "char-window": char_window, "word-dropout": word_dropout, "word-embed": word_embed}
+             "char-window": char_window, "word-dropout": word_dropout, "word-embed": word_embed,
+             "word-shape": word_shape}
     chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
     scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
     for rule in chosen:
