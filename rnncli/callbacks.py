@@ -123,14 +123,13 @@ class Sampler(Callback):
     def on_evaluation(self, trainer: Trainer, record: dict[str, Any], improved: bool) -> None:
         if len(trainer.metrics) % self.every:
             return
-        from rnncli.tasks.language.engine import TorchLM
         from rnncli.infer.sampling import SamplingOptions, sample_texts
 
         module = trainer.module
         training = module.training
         try:
             options = SamplingOptions(max_tokens=self.tokens, temperature=0.8, seed=0, stop_at_eos=False)
-            text, _ = sample_texts(TorchLM(module, trainer.device), self.vocab, self.prompt, options)[0]
+            text, _ = sample_texts(trainer.task.engine(module), self.vocab, self.prompt, options)[0]
         finally:
             module.train(training)
         self.samples.append({"step": record["step"], "val_loss": record.get("val_loss"), "prompt": self.prompt,

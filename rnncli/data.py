@@ -14,7 +14,6 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rnncli.corpus import eval_grid
 from rnncli.errors import InputError
 
 
@@ -43,13 +42,6 @@ class LMWindows:
         stop = min(start + self.bptt, self.steps)
         block = torch.from_numpy(self.grid[:, start : stop + 1].astype(np.int64)).t()
         return block[:-1], block[1:]
-
-
-def eval_columns(ids: np.ndarray, columns: int) -> tuple[Tensor, Tensor, Tensor]:
-    """:func:`rnncli.corpus.eval_grid` as tensors."""
-    inputs, targets, mask = eval_grid(ids, columns)
-    return torch.from_numpy(np.ascontiguousarray(inputs)), torch.from_numpy(np.ascontiguousarray(targets)), \
-        torch.from_numpy(mask)
 
 
 class ClassBatches:

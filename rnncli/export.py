@@ -158,6 +158,7 @@ def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
     from rnncli.unigram_cache import as_record, read as read_cache
 
     config, plan = loaded.config.model, loaded.config.plan
+    cache = read_cache(loaded.run.path)
     return {"format": ONNX_FORMAT, "version": ONNX_VERSION, "opset": OPSET, "task": config.task,
             "kind": config.kind, "layers": config.layers, "hidden": config.hidden, "vocab_size": config.vocab_size,
             "state": ["h", "c"] if config.kind == "lstm" else ["h"],
@@ -165,7 +166,7 @@ def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
             "max_len": plan.data.max_len, "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
             "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
             "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST)),
-            "unigram_cache": as_record(read_cache(loaded.run.path))}
+            "unigram_cache": as_record(cache), "unigram_cache_fitted_on": cache.fitted_on if cache else None}
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

@@ -13,7 +13,7 @@ makes samples repeat themselves). No torch here: every engine uses it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,7 @@ import numpy as np
 from rnncli.errors import FormatError
 from rnncli.fileio import read_json, write_json
 from rnncli.run.files import UNIGRAM_CACHE as CACHE_FILE
+
 WINDOWS = (50, 100, 200, 500, 1000, 2000, 5000)
 WEIGHTS = (0.005, 0.01, 0.02, 0.03, 0.05, 0.07, 0.1, 0.15, 0.2, 0.3)
 MIN_GAIN = 0.001  # nats per token on validation: a smaller gain keeps the network alone
@@ -32,6 +33,15 @@ FIT_TOKENS = 1_000_000  # the fit reads at most this much of the validation text
 class UnigramCache:
     window: int
     weight: float
+    fitted_on: str | None = None  # the fingerprint of the validation ids it was fitted on
+
+    def fitted_on_text(self, ids: np.ndarray) -> bool:
+        """Whether ``ids`` begin with the text this cache was fitted on (its figure there is not a
+        held-out one)."""
+        if not self.fitted_on:
+            return False
+        count = int(self.fitted_on.partition(":")[0])
+        return len(ids) >= count and fingerprint(np.asarray(ids)[:count]) == self.fitted_on
 
     def mix(self, log_probs: np.ndarray, ids: np.ndarray, first: int = 1) -> np.ndarray:
         """log P under the cache mixture of ``ids[first:]``, given the network's ``log_probs`` of
@@ -59,6 +69,14 @@ def repeat_shares(ids: np.ndarray, window: int, first: int = 1) -> np.ndarray:
     return counts / np.minimum(positions, window)
 
 
+def fingerprint(ids: np.ndarray) -> str:
+    """``count:sha256`` of a stream of ids, whatever their integer type."""
+    import hashlib
+
+    data = np.ascontiguousarray(np.asarray(ids, dtype="<i8")).tobytes()
+    return f"{len(ids)}:{hashlib.sha256(data).hexdigest()[:32]}"
+
+
 def fit(ids: np.ndarray, log_probs: np.ndarray) -> dict[str, Any]:
     """The window and weight that minimise the loss of the validation stream ``ids`` whose tokens
     after the first the network gave ``log_probs``; ``weight`` 0 when no cache gains MIN_GAIN."""
@@ -79,7 +97,7 @@ def fit(ids: np.ndarray, log_probs: np.ndarray) -> dict[str, Any]:
                 best = (loss, window, weight)
     loss, window, weight = best if network - best[0] >= MIN_GAIN else (network, 0, 0.0)
     return {"window": window, "weight": weight, "valid_loss": loss, "valid_loss_network": network,
-            "valid_tokens": len(log_probs)}
+            "valid_tokens": len(log_probs), "fitted_on": fingerprint(ids)}
 
 
 def fit_and_keep(ids: np.ndarray, log_probs: np.ndarray, run: Path, report: Any, keep: bool = True) -> None:
@@ -120,8 +138,10 @@ def from_record(record: dict[str, Any] | None) -> UnigramCache | None:
     window, weight = int(record["window"]), float(record["weight"])
     if window < 1 or not 0 < weight < 1:
         raise ValueError(f"window {window}, weight {weight}")
-    return UnigramCache(window, weight)
+    fitted_on = record.get("fitted_on")
+    return UnigramCache(window, weight, fitted_on if isinstance(fitted_on, str) else None)
 
 
 def as_record(cache: UnigramCache | None) -> dict[str, Any] | None:
-    return asdict(cache) if cache is not None else None
+    """The cache's window and weight (what evaluate reports), or None."""
+    return {"window": cache.window, "weight": cache.weight} if cache is not None else None

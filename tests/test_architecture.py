@@ -95,3 +95,59 @@ def test_planning_and_the_run_directory_import_no_torch():
             "print(sorted(m for m in ('torch', 'typer', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_no_function_in_the_package_exceeds_50_lines():
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                length = node.end_lineno - node.lineno + 1
+                assert length <= 50, f"{path.relative_to(PACKAGE)}:{node.lineno} {node.name} has {length} lines"
+
+
+def test_every_task_folder_provides_every_part_the_registry_names():
+    """Walk the registry: each task is a folder with a TASK of its name, and each part it declares
+    (rnncli.tasks.PARTS, and a counted engine where it counts models) imports and is callable or a
+    module."""
+    from rnncli.tasks import FOLDERS, PARTS, tasks
+
+    found = tasks()
+    assert [spec.folder for spec in found.values()] == list(FOLDERS)
+    assert sorted(p.name for p in (PACKAGE / "tasks").iterdir() if p.is_dir() and p.name != "__pycache__") \
+        == sorted(FOLDERS)
+    for name, spec in found.items():
+        assert spec.name == name and spec.title
+        assert set(PARTS) <= set(spec.parts())
+        for part in spec.parts():
+            value = spec.part(part)
+            assert callable(value) or part == "commands", f"{name}: part {part} is {value!r}"
+
+
+def test_the_house_names_no_task_data_class_or_engine():
+    """Outside rnncli/tasks/<task>/, a task is reached through the registry: no module names the
+    classes a task folder defines (its data, training task, engines)."""
+    defined = set()
+    for path in (PACKAGE / "tasks").glob("*/*.py"):
+        defined |= {node.name for node in ast.parse(path.read_text()).body if isinstance(node, ast.ClassDef)}
+    assert {"LMData", "ClassifierData", "TorchLM", "TorchClassifier", "NGramLM", "ExportedLanguageModel",
+            "ExportedClassifier", "LanguageModelTask", "ClassificationTask"} <= defined
+    for path in PACKAGE.rglob("*.py"):
+        if path.parent.parent == PACKAGE / "tasks":
+            continue
+        named = {node.id for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.Name)}
+        named |= {a.name for node in ast.walk(ast.parse(path.read_text())) if isinstance(node, ast.ImportFrom)
+                  for a in node.names}
+        assert not named & defined, f"{path.relative_to(PACKAGE)} names {sorted(named & defined)}"
+
+
+def test_reading_batching_and_search_are_written_once():
+    """Windowed reading of a text, batching by length and beam search each have one home
+    (rnncli/infer/); no other module slices a text into windows of columns, sorts sequences into
+    length batches, or ranks beams."""
+    homes = {"eval_grid(": "infer/reading.py", "key=lambda i: len(sequences[i])": "infer/batching.py",
+             "def beam_search(": "infer/search.py"}
+    for path in PACKAGE.rglob("*.py"):
+        source = path.read_text()
+        for marker, home in homes.items():
+            if marker in source and not str(path).endswith(home) and not str(path).endswith("corpus.py"):
+                raise AssertionError(f"{path.relative_to(PACKAGE)} does what {home} does ({marker})")

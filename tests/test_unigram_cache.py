@@ -151,3 +151,18 @@ def test_a_broken_cache_record_is_one_error(cli, cached_run, tmp_path):
 
     assert_one_error(cli("evaluate", "-c", run, cached_run / "test.txt", "--device", "cpu", "--weights", "last"), 1,
                      CACHE_FILE)
+
+
+def test_evaluate_on_the_text_the_cache_was_fitted_on_says_so(cli, cached_run):
+    """Validation chose the cache: read on validation, the cached figure is no held-out figure, and
+    evaluate says so on stderr (and in the JSON), torch and ONNX alike; another text is not flagged."""
+    for attempt in ("torch or onnx", "onnx"):
+        valid = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt", "--json")
+        report = json.loads(valid.stdout)
+        assert report["unigram_cache"]["fitted_here"] is True, attempt
+        assert "the unigram cache was fitted on" in valid.stderr and "network" in report
+    other = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "test.txt", "--json")
+    assert "fitted_here" not in json.loads(other.stdout)["unigram_cache"]
+    assert "fitted on" not in other.stderr
+    shown = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt")
+    assert "(fitted on this text)" in shown.stderr and "network alone" in shown.stderr

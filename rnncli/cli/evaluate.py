@@ -59,7 +59,8 @@ def print_lm_report(report: dict[str, Any], title: str) -> None:
     table.add_row("characters", f"{report['chars']:,}")
     if "unigram_cache" in report:
         cache, network = report["unigram_cache"], report["network"]
-        table.add_row("unigram cache", f"window {cache['window']:,}, weight {cache['weight']:g}")
+        fitted = " (fitted on this text)" if cache.get("fitted_here") else ""
+        table.add_row("unigram cache", f"window {cache['window']:,}, weight {cache['weight']:g}{fitted}")
         table.add_row("network alone", f"loss {network['loss']:.4f}, perplexity {network['ppl']:.2f}, "
                                        f"bpc {network['bpc']:.4f}")
     err_console().print(table)

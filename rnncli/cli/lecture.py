@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
 
@@ -29,39 +29,65 @@ def gradients(
     plot: Annotated[Optional[str], typer.Option("--plot", help="Write a PNG: gradient norm (log) against distance.")] = None,
 ) -> None:
     """How far back does the gradient reach? Norms of dL_T/dh_k (and dL_T/dc_k) for every step k."""
-    from rnncli.analysis import fresh_model, gradient_flow, log_range, sparkline
     from rnncli.errors import ConfigError
 
-    reports = []
-    vocab_size = 100
     if run is not None:
-        from rnncli.run.weights import load_run
-
-        loaded = load_run(run)
-        net = loaded.model
-        kind = loaded.config.model.kind
-        if kind == "bow":
-            raise ConfigError("a bag-of-words model has no recurrence to backpropagate through")
-        head = net.decoder if loaded.config.task == "lm" else net.output
-        if head is None:
-            raise ConfigError("gradients needs a run with a full-softmax decoder (not adaptive softmax)")
-        sequences, targets = _sequences(loaded.vocab, text, file, length, samples, seed, len(loaded.vocab))
-        if loaded.config.task == "classify":
-            targets = targets % loaded.config.model.num_labels
-        for p in net.parameters():
-            p.requires_grad_(True)
-        reports.append(gradient_flow(kind, net.rnn, net.embedding, head, sequences, targets))
+        reports = [_trained_report(run, text, file, length, samples, seed)]
     else:
-        kinds = [k.strip() for k in model.split(",") if k.strip()]
-        bad = [k for k in kinds if k not in ("rnn", "lstm", "gru")]
-        if bad or not kinds:
-            raise ConfigError(f"--model takes rnn, lstm and gru, comma-separated (got {model!r})")
         if text is not None or file is not None:
             raise ConfigError("--text and --file need a trained run (-c) whose vocabulary reads them")
-        sequences, targets = _sequences(None, None, None, length, samples, seed, vocab_size)
-        for kind in kinds:
-            rnn, embedding, head = fresh_model(kind, vocab_size, embed, hidden, layers, forget_bias, seed)
-            reports.append(gradient_flow(kind, rnn, embedding, head, sequences, targets))
+        reports = _fresh_reports(model, length, samples, seed, embed, hidden, layers, forget_bias)
+    _print_reports(reports, length, plot)
+    if as_json:
+        probe = min(50, min(r.length for r in reports) - 1)
+        with open_output(None) as out:
+            out.write(json.dumps({"length": length, "probe_distance": probe,
+                                  "models": [r.to_json() for r in reports]}) + "\n")
+
+
+def _trained_report(run: str, text: str | None, file: str | None, length: int, samples: int, seed: int) -> Any:
+    """The gradient flow of a trained run's network, from its output layer back."""
+    from rnncli.analysis import gradient_flow
+    from rnncli.errors import ConfigError
+    from rnncli.run.weights import load_run
+
+    loaded = load_run(run)
+    net, kind = loaded.model, loaded.config.model.kind
+    if not hasattr(net, "rnn"):
+        raise ConfigError(f"a {kind} model has no recurrence to backpropagate through")
+    head = getattr(net, "decoder", None) or getattr(net, "output", None)
+    if head is None:
+        raise ConfigError("gradients needs a run with a full-softmax decoder (not adaptive softmax)")
+    sequences, targets = _sequences(loaded.vocab, text, file, length, samples, seed, len(loaded.vocab))
+    if loaded.config.model.num_labels:
+        targets = targets % loaded.config.model.num_labels
+    for p in net.parameters():
+        p.requires_grad_(True)
+    return gradient_flow(kind, net.rnn, net.embedding, head, sequences, targets)
+
+
+def _fresh_reports(model: str, length: int, samples: int, seed: int, embed: int, hidden: int, layers: int,
+                   forget_bias: float) -> list[Any]:
+    """The gradient flow of fresh models of each kind in ``model`` (comma-separated), on random tokens."""
+    from rnncli.analysis import fresh_model, gradient_flow
+    from rnncli.errors import ConfigError
+
+    vocab_size = 100
+    kinds = [k.strip() for k in model.split(",") if k.strip()]
+    bad = [k for k in kinds if k not in ("rnn", "lstm", "gru")]
+    if bad or not kinds:
+        raise ConfigError(f"--model takes rnn, lstm and gru, comma-separated (got {model!r})")
+    sequences, targets = _sequences(None, None, None, length, samples, seed, vocab_size)
+    reports = []
+    for kind in kinds:
+        rnn, embedding, head = fresh_model(kind, vocab_size, embed, hidden, layers, forget_bias, seed)
+        reports.append(gradient_flow(kind, rnn, embedding, head, sequences, targets))
+    return reports
+
+
+def _print_reports(reports: list[Any], length: int, plot: str | None) -> None:
+    from rnncli.analysis import log_range, sparkline
+
     console = err_console()
     probe = min(50, min(r.length for r in reports) - 1)
     scale = log_range([r.h for r in reports] + [r.c for r in reports if r.c])
@@ -77,10 +103,6 @@ def gradients(
 
         plot_gradients(reports, plot, f"gradient flow over {length} steps")
         info(f"plot written to {plot}")
-    if as_json:
-        with open_output(None) as out:
-            out.write(json.dumps({"length": length, "probe_distance": probe,
-                                  "models": [r.to_json() for r in reports]}) + "\n")
 
 
 def _sequences(vocab, text, file, length, samples, seed, vocab_size):  # type: ignore[no-untyped-def]

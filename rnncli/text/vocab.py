@@ -311,6 +311,17 @@ class StreamDecoder:
 
 def vocab_from_json(data: Any, source: str = "vocabulary") -> Vocab:
     """Rebuild a vocabulary from its parsed JSON, validating every field it relies on."""
+    level, options, tokens, counts = _checked_fields(data, source)
+    build = {"word": _word_vocab, "char": _char_vocab}.get(level, _sentencepiece_vocab)
+    vocab = build(data, source, level, options, tokens, counts)
+    size = data.get("size", len(tokens))
+    if size != len(vocab):
+        raise FormatError(f"{source}: vocabulary says size {size} but holds {len(vocab)} tokens")
+    return vocab
+
+
+def _checked_fields(data: Any, source: str) -> tuple[str, dict[str, Any], list[str], list[int] | None]:
+    """The format, version, level, options, tokens and counts of a vocabulary file, each checked."""
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise FormatError(f"{source}: not an rnncli vocabulary (format field missing or foreign)")
     version = data.get("version")
@@ -340,40 +351,46 @@ def vocab_from_json(data: Any, source: str = "vocabulary") -> Vocab:
         or not all(isinstance(c, int) and not isinstance(c, bool) for c in counts)
     ):
         raise FormatError(f"{source}: vocabulary counts must be one integer per token")
-    vocab: Vocab
-    if level == "word":
-        if len(set(tokens)) != len(tokens):
-            raise FormatError(f"{source}: vocabulary has duplicate tokens")
-        split = options.get("split", "punct")
-        if split not in SPLITS:
-            raise FormatError(f"{source}: unknown word split {split!r}")
-        vocab = WordVocab(tokens, split, bool(options.get("lowercase", False)), counts)
-    elif level == "char":
-        byte_fallback = bool(options.get("byte_fallback", True))
-        first = len(SPECIALS) + (len(BYTE_TOKENS) if byte_fallback else 0)
-        chars = tokens[first:]
-        if byte_fallback and tuple(tokens[len(SPECIALS):first]) != BYTE_TOKENS:
-            raise FormatError(f"{source}: char vocabulary lacks its byte tokens")
-        if any(len(c) != 1 for c in chars) or len(set(chars)) != len(chars):
-            raise FormatError(f"{source}: char vocabulary entries must be distinct single characters")
-        vocab = CharVocab(chars, byte_fallback, counts)
-    else:
-        model_b64 = data.get("model")
-        if not isinstance(model_b64, str):
-            raise FormatError(f"{source}: {level} vocabulary has no embedded model")
-        try:
-            model = base64.b64decode(model_b64, validate=True)
-        except ValueError:
-            raise FormatError(f"{source}: the embedded model is not valid base64") from None
-        try:
-            vocab = SentencePieceVocab(level, model, options.get("requested_size"))
-        except FormatError as exc:
-            raise FormatError(f"{source}: {exc}") from None
-        if vocab.tokens != tokens:
-            raise FormatError(f"{source}: token list disagrees with the embedded model")
-    size = data.get("size", len(tokens))
-    if size != len(vocab):
-        raise FormatError(f"{source}: vocabulary says size {size} but holds {len(vocab)} tokens")
+    return level, options, tokens, counts
+
+
+def _word_vocab(data: Any, source: str, level: str, options: dict[str, Any], tokens: list[str],
+                counts: list[int] | None) -> Vocab:
+    if len(set(tokens)) != len(tokens):
+        raise FormatError(f"{source}: vocabulary has duplicate tokens")
+    split = options.get("split", "punct")
+    if split not in SPLITS:
+        raise FormatError(f"{source}: unknown word split {split!r}")
+    return WordVocab(tokens, split, bool(options.get("lowercase", False)), counts)
+
+
+def _char_vocab(data: Any, source: str, level: str, options: dict[str, Any], tokens: list[str],
+                counts: list[int] | None) -> Vocab:
+    byte_fallback = bool(options.get("byte_fallback", True))
+    first = len(SPECIALS) + (len(BYTE_TOKENS) if byte_fallback else 0)
+    chars = tokens[first:]
+    if byte_fallback and tuple(tokens[len(SPECIALS):first]) != BYTE_TOKENS:
+        raise FormatError(f"{source}: char vocabulary lacks its byte tokens")
+    if any(len(c) != 1 for c in chars) or len(set(chars)) != len(chars):
+        raise FormatError(f"{source}: char vocabulary entries must be distinct single characters")
+    return CharVocab(chars, byte_fallback, counts)
+
+
+def _sentencepiece_vocab(data: Any, source: str, level: str, options: dict[str, Any], tokens: list[str],
+                         counts: list[int] | None) -> Vocab:
+    model_b64 = data.get("model")
+    if not isinstance(model_b64, str):
+        raise FormatError(f"{source}: {level} vocabulary has no embedded model")
+    try:
+        model = base64.b64decode(model_b64, validate=True)
+    except ValueError:
+        raise FormatError(f"{source}: the embedded model is not valid base64") from None
+    try:
+        vocab = SentencePieceVocab(level, model, options.get("requested_size"))
+    except FormatError as exc:
+        raise FormatError(f"{source}: {exc}") from None
+    if vocab.tokens != tokens:
+        raise FormatError(f"{source}: token list disagrees with the embedded model")
     return vocab
 
 

@@ -48,7 +48,8 @@ class ExportedLanguageModel(Exported):
         """The run's unigram cache (:mod:`rnncli.unigram_cache`), or None."""
         from rnncli.unigram_cache import from_record
 
-        return from_record(self.manifest.get("unigram_cache"))
+        record = self.manifest.get("unigram_cache")
+        return from_record({**record, "fitted_on": self.manifest.get("unigram_cache_fitted_on")} if record else None)
 
 
 def open_exported(directory: str | os.PathLike[str], variant: str | None = None, threads: int | None = None) -> Any:

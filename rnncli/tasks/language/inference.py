@@ -21,4 +21,9 @@ def evaluate(engine: LanguageEngine, path: str, options: EvaluateOptions) -> dic
     if len(text) < 2:
         raise InputError(f"{path}: too little text to evaluate (fewer than 2 tokens)")
     cache = engine.unigram_cache if options.unigram_cache else None
-    return stream_figures(text, stream_log_probs(engine, text.ids), cache)
+    figures = stream_figures(text, stream_log_probs(engine, text.ids), cache)
+    if cache is not None and cache.fitted_on_text(text.ids):
+        figures["unigram_cache"]["fitted_here"] = True
+        options.warn(f"{path} is the text the unigram cache was fitted on (the run's validation): read with the "
+                     "cache it is no held-out figure; the network's own is beside it")
+    return figures

@@ -33,7 +33,7 @@ INT64_MAX = (1 << 63) - 1
 
 
 @dataclass
-class Level:
+class OrderTable:
     """The n-grams of one order: their keys and counts, and per context its total and its types."""
 
     keys: np.ndarray
@@ -61,7 +61,7 @@ def _keys(ids: np.ndarray, k: int, base: int) -> np.ndarray:
     return keys
 
 
-def _level(keys: np.ndarray, counts: np.ndarray, base: int, k: int) -> Level:
+def _level(keys: np.ndarray, counts: np.ndarray, base: int, k: int) -> OrderTable:
     ones, twos = int((counts == 1).sum()), int((counts == 2).sum())
     discount = ones / (ones + 2 * twos) if ones + 2 * twos else 0.5
     discount = min(max(discount, 0.05), 0.95)
@@ -69,13 +69,13 @@ def _level(keys: np.ndarray, counts: np.ndarray, base: int, k: int) -> Level:
     context_keys, first = np.unique(contexts, return_index=True)
     totals = np.add.reduceat(counts, first) if len(counts) else np.zeros(0, dtype=np.int64)
     types = np.diff(np.append(first, len(keys)))
-    return Level(keys, counts, context_keys, totals.astype(np.int64), types.astype(np.int64), discount)
+    return OrderTable(keys, counts, context_keys, totals.astype(np.int64), types.astype(np.int64), discount)
 
 
 class KneserNey:
     """An interpolated Kneser-Ney model of ``order`` over ``vocab_size`` ids."""
 
-    def __init__(self, order: int, vocab_size: int, levels: list[Level]) -> None:
+    def __init__(self, order: int, vocab_size: int, levels: list[OrderTable]) -> None:
         self.order, self.vocab_size, self.levels = order, vocab_size, levels
 
     @classmethod
@@ -103,7 +103,7 @@ class KneserNey:
             p = self._interpolate(self.levels[k - 1], context_key, context_key * self.vocab_size + targets, p)
         return np.log(p)
 
-    def _interpolate(self, level: Level, context_key: np.ndarray, key: np.ndarray, lower: np.ndarray) -> np.ndarray:
+    def _interpolate(self, level: OrderTable, context_key: np.ndarray, key: np.ndarray, lower: np.ndarray) -> np.ndarray:
         where = np.searchsorted(level.context_keys, context_key)
         where = np.minimum(where, max(0, len(level.context_keys) - 1))
         seen = (level.context_keys[where] == context_key) if len(level.context_keys) else np.zeros(len(key), bool)
@@ -144,7 +144,7 @@ class KneserNey:
     @classmethod
     def from_tensors(cls, tensors: dict[str, Any], order: int, vocab_size: int) -> "KneserNey":
         check_order(order, vocab_size)
-        levels = [Level(*(np.asarray(tensors[f"order{k}.{name}"], dtype=np.int64)
+        levels = [OrderTable(*(np.asarray(tensors[f"order{k}.{name}"], dtype=np.int64)
                           for name in ("keys", "counts", "context_keys", "context_totals", "context_types")),
                         float(tensors[f"order{k}.discount"][0])) for k in range(1, order + 1)]
         return cls(order, vocab_size, levels)

@@ -90,6 +90,10 @@ class LanguageModelTask(Task):
     def eval_size(self) -> int:
         return len(self.valid)
 
+    def engine(self, model: nn.Module) -> TorchLM:
+        """The model as an inference engine (generation during training: --sample-every)."""
+        return TorchLM(_lm(model), self.device, self.precision)
+
     def finish(self, model: nn.Module, run: Any, report: Callable[[str], None]) -> None:
         """Fit the unigram cache on validation with the best weights."""
         from rnncli.run.files import BEST
