@@ -69,8 +69,15 @@ def test_classify_one_line_per_input_line(word_order_runs, cli):
 
 
 def test_threshold_leaves_uncertain_lines_empty(word_order_runs, cli):
-    out = cli.ok("classify", "-c", word_order_runs["lstm"], "--threshold", "1.0", input="red blue\n").stdout
-    assert out in ("\n", "red-first\n", "blue-first\n")
+    """A line whose best label falls below --threshold is an empty line; at or above it, the label."""
+    run, text = word_order_runs["lstm"], "red blue\nthe blue road big red tree\n"
+    rows = [json.loads(line) for line in cli.ok("classify", "-c", run, "--format", "jsonl", input=text).stdout.splitlines()]
+    first, second = rows[0]["probs"][0], rows[1]["probs"][0]
+    assert first != second
+    between = (first + second) / 2
+    out = cli.ok("classify", "-c", run, "--threshold", f"{between:.6f}", input=text).stdout.split("\n")
+    kept = [row["label"] if row["probs"][0] >= between else "" for row in rows]
+    assert out[:2] == kept and kept.count("") == 1
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
