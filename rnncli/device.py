@@ -29,12 +29,18 @@ def resolve_device(name: str) -> torch.device:
     return torch.device(name)
 
 
-def cpu_has_native_bf16() -> bool:
-    """True where the CPU multiplies bf16 natively (AVX512-BF16 or AMX), so bf16 is a real speed-up."""
+def cpu_computes_bf16() -> bool:
+    """True where oneDNN computes bf16 on this CPU (AVX512 or newer); elsewhere (AVX2) its LSTM
+    kernel refuses bf16 inputs outright."""
     try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and _cpu_flag("avx512_bf16", "amx_bf16")
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
+
+
+def cpu_has_native_bf16() -> bool:
+    """True where the CPU multiplies bf16 natively (AVX512-BF16 or AMX), so bf16 is a real speed-up."""
+    return cpu_computes_bf16() and _cpu_flag("avx512_bf16", "amx_bf16")
 
 
 def _cpu_flag(*flags: str) -> bool:
@@ -52,6 +58,9 @@ def resolve_precision(name: str, device: torch.device) -> str:
     if name != "auto":
         if name == "bf16" and device.type == "mps":
             raise ConfigError("--precision bf16 is not supported on mps")
+        if name == "bf16" and device.type == "cpu" and not cpu_computes_bf16():
+            raise ConfigError("--precision bf16: this CPU cannot compute in bf16 (that needs AVX512 or newer); "
+                              "use --precision fp32")
         return name
     if device.type == "cuda":
         return "bf16" if torch.cuda.is_bf16_supported() else "fp32"
@@ -74,7 +83,8 @@ def set_threads(threads: int | None) -> None:
 
 
 def inference_precision(trained: str, device: torch.device) -> str:
-    """The precision a run trained in, where the device can run it (bf16 never on mps)."""
-    if device.type == "mps":
+    """The precision a run trained in, where the device can run it: a run trained in bf16 reads in
+    fp32 on mps and on a CPU that cannot compute bf16 (a run moved from a newer machine)."""
+    if device.type == "mps" or (trained == "bf16" and device.type == "cpu" and not cpu_computes_bf16()):
         return "fp32"
     return resolve_precision(trained if trained in ("fp32", "bf16") else "auto", device)

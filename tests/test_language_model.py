@@ -233,3 +233,24 @@ def test_the_input_table_of_single_sample_generation_changes_nothing(kind, monke
     without = [int(t[0]) for t in generate(TorchLM(model), [5, 6], options)]
     assert with_table == without
     assert len(set(with_table)) > 5
+
+
+def test_a_bf16_run_reads_in_fp32_on_a_cpu_without_bf16(tiny_run, cli, tmp_path, monkeypatch):
+    """oneDNN's LSTM refuses bf16 on AVX2 CPUs: a run trained in bf16 on a newer machine is read there
+    in fp32 (to the same loss as a fp32 read of it), and asking to train in bf16 there is an error."""
+    import shutil
+
+    import rnncli.device as device
+
+    root, corpus, run = tiny_run
+    moved = tmp_path / "moved"
+    shutil.copytree(run, moved)
+    config = json.loads((moved / "config.json").read_text())
+    config["plan"]["machine"]["precision"] = "bf16"
+    (moved / "config.json").write_text(json.dumps(config))
+    expected = json.loads(cli.ok("evaluate", "-c", run, corpus, "--json").stdout)
+    monkeypatch.setattr(device, "cpu_computes_bf16", lambda: False)
+    assert json.loads(cli.ok("evaluate", "-c", moved, corpus, "--json").stdout)["loss"] == expected["loss"]
+    assert cli.ok("generate", "-c", moved, "--prompt", "the", "-n", "5", "--seed", "1").stdout
+    assert_one_error(cli("train", corpus, "-o", tmp_path / "bf", "--precision", "bf16", "--max-steps", "1", *TINY),
+                     2, "cannot compute in bf16")

@@ -113,13 +113,14 @@ class LanguageModelTask(Task):
         return {"h": self.state}
 
     def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
-        """The saved state covers every batch column; keep this rank's."""
+        """The saved state covers every batch column; keep this rank's, in fp32 (a state saved under
+        bf16 autocast is bf16, which oneDNN's LSTM refuses where the CPU cannot compute bf16)."""
         if "h" not in tensors:
             self.state = None
             return
         if tensors["h"].shape[1] != self.windows.grid.shape[0] * current().world:
             raise FormatError("the checkpoint's hidden state does not fit this batch size")
-        parts = [tensors[k][:, self.columns].to(self.device) for k in ("h", "c") if k in tensors]
+        parts = [tensors[k][:, self.columns].to(self.device, torch.float32) for k in ("h", "c") if k in tensors]
         self.state = (parts[0], parts[1]) if len(parts) == 2 else parts[0]
 
     def after_failed_step(self) -> None:
