@@ -15,45 +15,14 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 from rnncli.errors import ConfigError
+from rnncli.opts import flag, option, option_names, options
 
 LM, CLASSIFY = "lm", "classify"
 SUBWORD = ("bpe", "unigram")
 LEVELS = ("word", "char", *SUBWORD)
-
-
-@dataclass(frozen=True)
-class Opt:
-    """How one option is offered and governed.
-
-    ``tasks`` and ``levels`` name where it applies (empty: everywhere); given elsewhere it is
-    refused. ``fixed`` options shape the model or its data and cannot change on ``--resume``.
-    ``record`` options are saved with the run and restored on ``--resume``; the others (the output
-    directory, ``--force``) belong to one invocation. ``complete`` names what the shell completes
-    the value with: ``run`` directories or ``vocab`` files.
-    """
-
-    help: str
-    flags: tuple[str, ...] = ()
-    choices: tuple[str, ...] = ()
-    min: float | None = None
-    max: float | None = None
-    tasks: tuple[str, ...] = ()
-    levels: tuple[str, ...] = ()
-    fixed: bool = False
-    record: bool = True
-    panel: str = "Training"
-    argument: bool = False
-    complete: str = ""
-
-
-def option(default: Any = None, **opt: Any) -> Any:
-    """A dataclass field that is a train option."""
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"opt": Opt(**opt)})
-    return field(default=default, metadata={"opt": Opt(**opt)})
 
 
 INPUT, TOKENIZER, MODEL, LOOP, MACHINE = "Input and output", "Tokenizer", "Model", "Training", "Machine"
@@ -196,19 +165,6 @@ class TrainArgs:
     def recorded(self) -> dict[str, Any]:
         """The options saved with a run, by name."""
         return {f.name: getattr(self, f.name) for f in options(type(self)) if f.metadata["opt"].record}
-
-
-def options(cls: type = TrainArgs) -> Iterator[dataclasses.Field]:  # type: ignore[type-arg]
-    """The option fields of an arguments class, in declaration order."""
-    return (f for f in dataclasses.fields(cls) if "opt" in f.metadata)
-
-
-def option_names(cls: type = TrainArgs) -> list[str]:
-    return [f.name for f in options(cls)]
-
-
-def flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
 
 
 def check_bounds(args: TrainArgs) -> None:

@@ -77,7 +77,7 @@ def describe(path: str) -> dict[str, Any]:
         "path": str(run.path), "task": config.task, "model": model.to_json(),
         "parameters": parameters(weights) if weights is not None else _ngrams(run),
         "vocabulary": {"level": vocab.level, "size": len(vocab)},
-        "labels": run.load_labels(model.num_labels) if config.task == "classify" else None,
+        "labels": run.load_labels(model.num_labels) if model.num_labels else None,
         "plan": plan.to_json(),
         "steps": int(last["step"]) if last else 0, "epochs": float(last.get("epoch", 0)) if last else 0.0,
         "train_seconds": float(last.get("elapsed_s", 0)) if last else 0.0,

@@ -151,3 +151,23 @@ def test_reading_batching_and_search_are_written_once():
         for marker, home in homes.items():
             if marker in source and not str(path).endswith(home) and not str(path).endswith("corpus.py"):
                 raise AssertionError(f"{path.relative_to(PACKAGE)} does what {home} does ({marker})")
+
+
+def test_command_options_are_declared_once_in_the_core():
+    """Every command's options are fields of a dataclass in the core (rnncli/**/options.py,
+    rnncli/args.py); rnncli/cli/declare.py alone turns them into Typer parameters. train's --quiet,
+    a presentation flag never saved with a run, is the one option the CLI declares itself."""
+    allowed = {"cli/declare.py", "cli/train.py"}
+    for path in PACKAGE.rglob("*.py"):
+        source = path.read_text()
+        where = str(path.relative_to(PACKAGE))
+        if where in allowed:
+            continue
+        assert "typer.Option(" not in source and "typer.Argument(" not in source, f"{where} declares an option"
+    from rnncli.cli.app import app, register_commands
+
+    register_commands()
+    assert len(app.registered_commands) > 15
+    for info in app.registered_commands:
+        signature = getattr(info.callback, "__signature__", None)
+        assert signature is not None, f"{info.name} is not built from a declaration"

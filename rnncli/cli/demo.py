@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
-from typing import Annotated
-
-import typer
-
 from rnncli.cli.app import START, command
 from rnncli.cli.common import info
+from rnncli.cli.declare import declared
+from rnncli.lesson_options import DemoArgs
 
 SAMPLE_DIR = Path("sample_data")
 FILES = {"english.txt": ("english", 3000, 0), "english-valid.txt": ("english", 300, 1),
@@ -31,15 +29,13 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
     return paths
 
 
-@command("demo", START)
-def demo(
-    workdir: Annotated[Path, typer.Option("--dir", help="Where the demo writes its runs (replaced).")] = Path("runs/demo"),
-    seconds: Annotated[float, typer.Option(min=5, max=3600, help="Training time for the language model.")] = 45,
-) -> None:
+def _demo(args: DemoArgs) -> None:
     """Tokenize, train an LSTM language model, generate from it, and train a classifier."""
     import rnncli
     from rnncli.cli.evaluate import print_classifier_report
     from rnncli.cli.train import run_training
+
+    workdir, seconds = Path(args.workdir), args.seconds
 
     if workdir.exists():
         shutil.rmtree(workdir)
@@ -60,3 +56,6 @@ def demo(
     report = topics.evaluate(files["topics-test.tsv"])
     print_classifier_report(report, report.pop("source"))
     info(f"done: runs are in {workdir}; try rnncli generate -c {lm_dir} --prompt \"Anna said\"")
+
+
+demo = command("demo", START)(declared(DemoArgs, _demo))

@@ -3,45 +3,30 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
-
-import typer
+from typing import Any
 
 from rnncli.cli.app import command
 from rnncli.cli.common import err_console, info, open_output, warn
-from rnncli.cli.options import (DEVICE_DEFAULT, DEVICE_OPT, ENCODING_OPT, ERRORS_OPT, RUN_OPT, THREADS_OPT, UNIGRAM_CACHE_OPT,
-                                VERBOSE_OPT, WEIGHTS_OPT, Device, Errors, Weights)
+from rnncli.cli.declare import declared
+from rnncli.infer.options import EvaluateArgs
 
 
-@command("evaluate")
-def evaluate(
-    run: Annotated[str, RUN_OPT],
-    data: Annotated[str, typer.Argument(help="Held-out text (language model) or labelled data (classifier); '-' for stdin.")],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-    weights: Annotated[Weights, WEIGHTS_OPT] = "best",
-    device: Annotated[Device, DEVICE_OPT] = DEVICE_DEFAULT,
-    threads: Annotated[Optional[int], THREADS_OPT] = None,
-    encoding: Annotated[str, ENCODING_OPT] = "utf-8",
-    errors: Annotated[Errors, ERRORS_OPT] = "strict",
-    text_column: Annotated[str, typer.Option(help="Classifier, CSV data: the text column.")] = "text",
-    label_column: Annotated[str, typer.Option(help="Classifier, CSV data: the label column.")] = "label",
-    top: Annotated[Optional[int], typer.Option("--top", "-k", min=1, help="Classifiers: also precision and recall at k (fastText's test).")] = None,
-    unigram_cache: Annotated[bool, UNIGRAM_CACHE_OPT] = True,
-    verbose: Annotated[bool, VERBOSE_OPT] = False,
-) -> None:
+def _evaluate(args: EvaluateArgs) -> None:
     """Evaluate a trained run: loss, perplexity and bits per character (or classification metrics)."""
     from rnncli.infer.evaluation import EvaluateOptions, evaluate as figures
     from rnncli.serving import serving
 
-    options = EvaluateOptions(encoding, errors, text_column, label_column, top, unigram_cache, warn)
-    with serving(run, None, weights, device, threads, info if verbose else lambda message: None) as engine:
-        report = figures(engine, data, options)
-    source = report.pop("source", data)
-    if as_json:
+    options = EvaluateOptions(args.encoding, args.errors, args.text_column, args.label_column, args.top,
+                              args.unigram_cache, warn)
+    say = info if args.verbose else lambda message: None
+    with serving(args.run, None, args.weights, args.device, args.threads, say) as engine:
+        report = figures(engine, args.data, options)
+    source = report.pop("source", args.data)
+    if args.as_json:
         with open_output(None) as out:
             out.write(json.dumps(report) + "\n")
     elif engine.task == "lm":
-        print_lm_report(report, f"{run} on {data}")
+        print_lm_report(report, f"{args.run} on {args.data}")
     else:
         print_classifier_report(report, source)
 
@@ -97,3 +82,6 @@ def print_classifier_report(report: dict[str, Any], source: str) -> None:
     for label, row in zip(report["labels"], report["confusion"]):
         matrix.add_row(label, *(f"{v:,}" for v in row))
     console.print(matrix)
+
+
+evaluate = command("evaluate")(declared(EvaluateArgs, _evaluate))

@@ -3,33 +3,31 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
-
-import typer
+from typing import Any
 
 from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import open_output
-from rnncli.cli.options import RUN_OPT
+from rnncli.cli.declare import declared
+from rnncli.infer.options import InfoArgs
 
 METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1")
 
 
-@command("info", INSPECT)
-def info(
-    run: Annotated[str, RUN_OPT],
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
-) -> None:
+def _info(args: InfoArgs) -> None:
     """A run's task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
     from rnncli.api import describe
 
-    facts = describe(run)
+    facts = describe(args.run)
     with open_output(None) as out:
-        out.write(json.dumps(facts) + "\n" if as_json else "".join(f"{k:<12} {v}\n" for k, v in _lines(facts)))
+        out.write(json.dumps(facts) + "\n" if args.as_json else "".join(f"{k:<12} {v}\n" for k, v in _lines(facts)))
 
 
 def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     model, plan = facts["model"], facts["plan"]
-    kind = "language model" if facts["task"] == "lm" else f"classifier of {len(facts['labels'])} labels"
+    from rnncli.tasks import task
+
+    labels = f" of {len(facts['labels'])} labels" if facts.get("labels") else ""
+    kind = task(facts["task"]).title + labels
     layers = f"hidden {model['hidden']} x {model['layers']} layer{'s' if model['layers'] > 1 else ''}"
     head = f"adaptive softmax {model['cutoffs']}" if model.get("cutoffs") else (
         "bidirectional" if model.get("bidirectional") else "")
@@ -85,3 +83,6 @@ def _size(n: int) -> str:
             return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
         n /= 1000
     return f"{n} B"
+
+
+info = command("info", INSPECT)(declared(InfoArgs, _info))

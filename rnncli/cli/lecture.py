@@ -3,45 +3,31 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Optional
-
-import typer
+from typing import Any
 
 from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import err_console, info, open_output
+from rnncli.cli.declare import declared
+from rnncli.lesson_options import GradientsArgs, PlotArgs
 from rnncli.run.files import METRICS
 
 
-@command("gradients", INSPECT)
-def gradients(
-    model: Annotated[str, typer.Option("--model", "-m", help="Fresh models to compare, comma-separated: rnn,lstm,gru.")] = "rnn,lstm,gru",
-    run: Annotated[Optional[str], typer.Option("--checkpoint-dir", "-c", help="Use a trained run's weights instead of fresh models.")] = None,
-    text: Annotated[Optional[str], typer.Option(help="Sequence to backpropagate through (with -c: encoded by the run's vocabulary).")] = None,
-    file: Annotated[Optional[str], typer.Option(help="Read the sequence from this file (its first tokens).")] = None,
-    length: Annotated[int, typer.Option(min=2, max=5000, help="Steps T (random tokens when no text is given).")] = 100,
-    samples: Annotated[int, typer.Option(min=1, max=1000, help="Random sequences averaged (geometric mean of norms).")] = 8,
-    hidden: Annotated[int, typer.Option(min=1, max=8192, help="Fresh models: hidden units.")] = 256,
-    embed: Annotated[int, typer.Option(min=1, max=8192, help="Fresh models: embedding size.")] = 64,
-    layers: Annotated[int, typer.Option(min=1, max=16, help="Fresh models: layers.")] = 1,
-    forget_bias: Annotated[float, typer.Option(help="Fresh LSTMs: initial forget-gate bias (rnncli's default 0; try 1).")] = 0.0,
-    seed: Annotated[int, typer.Option(help="Seed for weights and random tokens.")] = 0,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout: a list of norms per model.")] = False,
-    plot: Annotated[Optional[str], typer.Option("--plot", help="Write a PNG: gradient norm (log) against distance.")] = None,
-) -> None:
+def _gradients(args: GradientsArgs) -> None:
     """How far back does the gradient reach? Norms of dL_T/dh_k (and dL_T/dc_k) for every step k."""
     from rnncli.errors import ConfigError
 
-    if run is not None:
-        reports = [_trained_report(run, text, file, length, samples, seed)]
+    if args.run is not None:
+        reports = [_trained_report(args.run, args.text, args.file, args.length, args.samples, args.seed)]
     else:
-        if text is not None or file is not None:
+        if args.text is not None or args.file is not None:
             raise ConfigError("--text and --file need a trained run (-c) whose vocabulary reads them")
-        reports = _fresh_reports(model, length, samples, seed, embed, hidden, layers, forget_bias)
-    _print_reports(reports, length, plot)
-    if as_json:
+        reports = _fresh_reports(args.model, args.length, args.samples, args.seed, args.embed, args.hidden,
+                                 args.layers, args.forget_bias)
+    _print_reports(reports, args.length, args.plot)
+    if args.as_json:
         probe = min(50, min(r.length for r in reports) - 1)
         with open_output(None) as out:
-            out.write(json.dumps({"length": length, "probe_distance": probe,
+            out.write(json.dumps({"length": args.length, "probe_distance": probe,
                                   "models": [r.to_json() for r in reports]}) + "\n")
 
 
@@ -132,26 +118,23 @@ def _sequences(vocab, text, file, length, samples, seed, vocab_size):  # type: i
     return tokens[:, :-1], tokens[:, -1]
 
 
-@command("plot", INSPECT)
-def plot(
-    runs: Annotated[list[str], typer.Argument(help="Run directories to overlay.")],
-    output: Annotated[str, typer.Option("--output", "-o", help="PNG file to write.")],
-) -> None:
+def _plot(args: PlotArgs) -> None:
     """Training curves of one or more runs: loss against step and time, metric, gradient norm vs --clip."""
     from rnncli.run.directory import RunDir
     from rnncli.errors import InputError
     from rnncli.plots import plot_runs
 
     curves = []
-    for path in runs:
+    for path in args.runs:
         run = RunDir(path)
         run.require(METRICS)
         records = run.read_metrics()
         if not records:
             raise InputError(f"{path}: {METRICS} has no evaluations yet")
         curves.append((run.path.name or path, records))
-    plot_runs(curves, output)
-    info(f"plot written to {output}")
+    plot_runs(curves, args.output)
+    info(f"plot written to {args.output}")
 
 
-
+gradients = command("gradients", INSPECT)(declared(GradientsArgs, _gradients))
+plot = command("plot", INSPECT)(declared(PlotArgs, _plot))

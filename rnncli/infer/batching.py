@@ -7,9 +7,7 @@ from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-# Texts per forward pass when classifying: batches are formed by length, so narrower batches waste
-# less on padding, while below about 100 texts the per-call overhead grows (bench/serve.py).
-INFERENCE_BATCH = 128
+from rnncli.infer.options import INFERENCE_BATCH
 
 
 def pad(sequences: Sequence[Sequence[int]]) -> tuple[np.ndarray, np.ndarray]:
