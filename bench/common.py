@@ -7,7 +7,6 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -25,6 +24,10 @@ class Row:
     ratio: float | None
     goal: str = ""
     note: str = ""
+    repeats: int = 1  # the figures are medians of this many measurements, each side alike
+
+    def runs(self) -> str:
+        return "one run" if self.repeats == 1 else f"median of {self.repeats}"
 
     def met(self) -> str:
         if not self.goal or self.ratio is None:
@@ -52,15 +55,6 @@ def machine() -> str:
             f"native bf16: {'yes' if cpu_has_native_bf16() else 'no'}, Python {platform.python_version()}")
 
 
-def median_time(fn: Callable[[], object], repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        began = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - began)
-    return statistics.median(times)
-
-
 def alternate(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, float]:
     """Run each measurement ``repeats`` times, interleaved, and return the medians."""
     results: dict[str, list[float]] = {name: [] for name in fns}
@@ -75,9 +69,9 @@ def rnncli(*args: str, **kwargs) -> subprocess.CompletedProcess:  # type: ignore
 
 
 def print_table(title: str, rows: list[Row]) -> None:
-    header = ("measure", "rnncli", "peer or baseline", "ratio", "goal", "met")
-    cells = [header] + [(r.measure, r.rnncli, r.peer, "" if r.ratio is None else f"{r.ratio:.2f}x", r.goal, r.met())
-                        for r in rows]
+    header = ("measure", "rnncli", "peer or baseline", "ratio", "runs", "goal", "met")
+    cells = [header] + [(r.measure, r.rnncli, r.peer, "" if r.ratio is None else f"{r.ratio:.2f}x",
+                         "" if r.rnncli == "skipped" else r.runs(), r.goal, r.met()) for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n{title}")
     print("| " + " | ".join(h.ljust(w) for h, w in zip(header, widths)) + " |")

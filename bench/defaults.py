@@ -162,7 +162,7 @@ def _train_with_cycle(passes: int | None, options: list[str]) -> None:
     if passes is None:
         rnncli("train", *options, check=True)
         return
-    code = ("import sys, rnncli.plan as plan; plan.WORD_CYCLE_EPOCHS = int(sys.argv[1]); "
+    code = ("import sys, rnncli.tasks.language.planning as plan; plan.WORD_CYCLE_EPOCHS = int(sys.argv[1]); "
             "sys.argv = ['rnncli', 'train', *sys.argv[2:]]; from rnncli.cli import main; main()")
     subprocess.run([sys.executable, "-c", code, str(passes), *options], check=True, cwd=ROOT)
 
@@ -194,7 +194,7 @@ def word_shape(work: Path) -> None:
 
 def lm_shapes_hidden(d: Path) -> int:
     """The hidden width the defaults give a word corpus (whitespace tokens of its training file)."""
-    from rnncli.plan import lm_shapes
+    from rnncli.tasks.language.planning import lm_shapes
 
     tokens = sum(len(line.split()) + 1 for line in (d / "train.txt").open(encoding="utf-8", errors="replace"))
     return lm_shapes(tokens, "word", 2).hidden

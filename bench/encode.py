@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, Row, alternate, median_time, print_table, rnncli
+from common import DATA, Row, alternate, print_table
 
 
 def run(quick: bool = False) -> list[Row]:
@@ -70,26 +70,17 @@ def _measure(quick: bool) -> list[Row]:
 
     repeats = 3 if quick else 5
     timers = {"sentencepiece": peer, **{level: _encode_timer(vocab, corpus) for level, vocab in vocabs.items()}}
-    times = alternate(timers, 2 * repeats + 1)  # a run takes about 0.4 s, and this machine's speed drifts by 10%
+    medians = 2 * repeats + 1  # a run takes about 0.4 s, and this machine's speed drifts by 10%
+    times = alternate(timers, medians)
     peer_rate = megabytes / times["sentencepiece"]
     goals = {"word": ">= 0.5x", "bpe": ">= 0.9x", "char": ""}
     for level in ("word", "char", "bpe"):
         rate = megabytes / times[level]
         rows.append(Row(f"encode {level}, MB/s (War and Peace x{2 if quick else 4})", f"{rate:.1f}",
-                        f"SentencePieceProcessor.encode {peer_rate:.1f}", rate / peer_rate, goals[level]))
+                        f"SentencePieceProcessor.encode {peer_rate:.1f}", rate / peer_rate, goals[level],
+                        repeats=medians))
     rows.extend(_command_line(work, corpus, vocabs["bpe"], megabytes, repeats))
     rows.append(_linearity(work, text, vocabs["bpe"], repeats))
-    vocab_file = work / "v.json"
-    vocabs["word"].save(vocab_file)
-    empty = work / "empty.txt"
-    empty.write_text("")
-    bare = median_time(lambda: rnncli_python("pass"), repeats)
-    startup = median_time(lambda: rnncli("encode", "-v", str(vocab_file), str(empty)), repeats)
-    helptime = median_time(lambda: rnncli("--help"), repeats)
-    rows.append(Row("start-up: rnncli encode on empty input, s", f"{startup:.3f}", f"python -c pass {bare:.3f}",
-                    None, note="goal < 0.3 s: " + ("met" if startup < 0.3 else "NOT met")))
-    rows.append(Row("start-up: rnncli --help, s", f"{helptime:.3f}", f"python -c pass {bare:.3f}", None,
-                    note="goal < 0.3 s: " + ("met" if helptime < 0.3 else "NOT met")))
     return rows
 
 
@@ -102,7 +93,7 @@ def _linearity(work: Path, text: bytes, vocab, repeats: int) -> Row:  # type: ig
     per_mb = {name: times[name] / (path.stat().st_size / 1e6) for name, path in (("small", small), ("large", large))}
     return Row(f"encode bpe, s per MB on {len(text) * 4 / 1e6:.0f} MB", f"{per_mb['large']:.4f}",
                f"{per_mb['small']:.4f} on {len(text) / 1e6:.0f} MB", per_mb["large"] / per_mb["small"], "<= 1.1x",
-               note="encode time linear in input size")
+               note="encode time linear in input size", repeats=repeats)
 
 
 def _command_line(work: Path, corpus: Path, vocab, megabytes: float, repeats: int) -> list[Row]:  # type: ignore[no-untyped-def]
@@ -132,13 +123,8 @@ def _command_line(work: Path, corpus: Path, vocab, megabytes: float, repeats: in
     same = (work / "ours.ids").read_bytes() == (work / "spm.ids").read_bytes()
     return [Row("encode bpe, MB/s, command vs command (stdin to stdout)", f"{megabytes / times['ours']:.1f}",
                 f"spm_encode {megabytes / times['spm']:.1f}", times["spm"] / times["ours"], ">= 0.9x",
-                note="the same ids, byte for byte" if same else "ids DIFFER from spm_encode")]
+                note="the same ids, byte for byte" if same else "ids DIFFER from spm_encode", repeats=repeats)]
 
-
-def rnncli_python(code: str) -> None:
-    import subprocess
-
-    subprocess.run([sys.executable, "-c", code], check=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,10 @@
-"""Generation speed: rnncli's sampler beside a bare LSTMCell step loop of the same model, the cost
-per token early and late in a long text, and batched sampling (--num-samples)."""
+"""Generation: the cost per token early and late in a long text, and batched sampling
+(--num-samples) against one sample; ``bare_rate`` is the loop people write, which bench/serve.py
+sets beside rnncli's torch path and its ONNX export."""
 
 from __future__ import annotations
 
+import statistics
 import sys
 import time
 
@@ -36,13 +38,13 @@ def rnncli_rate(model, tokens: int, samples: int = 1) -> float:  # type: ignore[
 @torch.inference_mode()
 def bare_rate(model, tokens: int) -> float:  # type: ignore[no-untyped-def]
     """The loop people write: nn.Embedding, nn.LSTMCell, nn.Linear, softmax, multinomial, item."""
-    cell = torch.nn.LSTMCell(EMBED, HIDDEN)
+    cell = torch.nn.LSTMCell(model.rnn.input_size, model.rnn.hidden_size)
     cell.weight_ih.copy_(model.rnn.weight_ih_l0)
     cell.weight_hh.copy_(model.rnn.weight_hh_l0)
     cell.bias_ih.copy_(model.rnn.bias_ih_l0)
     cell.bias_hh.copy_(model.rnn.bias_hh_l0)
     embedding, decoder = model.embedding, model.decoder
-    h = c = torch.zeros(1, HIDDEN)
+    h = c = torch.zeros(1, model.rnn.hidden_size)
     token = torch.tensor([5])
     began = None
     for k in range(tokens + 1):
@@ -69,23 +71,22 @@ def per_token_cost(model, total: int = 10_100) -> tuple[float, float]:  # type: 
 
 
 def run(quick: bool = False) -> list[Row]:
+    """The cost per token late in a text against early, and batched sampling against one sample
+    (the torch path beside the bare loop and the export is bench/serve.py's)."""
     model = _model()
     tokens = 1000 if quick else 3000
     repeats = 3 if quick else 5
-    rates = alternate({"rnncli": lambda: rnncli_rate(model, tokens), "bare": lambda: bare_rate(model, tokens)},
-                      repeats)
-    rows = [Row(f"generation tokens/s, torch path (char LSTM {HIDDEN}, one sample)", f"{rates['rnncli']:,.0f}",
-                f"bare LSTMCell loop {rates['bare']:,.0f}", rates["rnncli"] / rates["bare"],
-                note="rnncli generate serves the run's ONNX export instead (bench/serve.py)")]
-    early, late = per_token_cost(model, 2_100 if quick else 10_100)
-    rows.append(Row("cost per token, late vs early in one text", f"{late * 1e3:.3f} ms at the end",
-                    f"{early * 1e3:.3f} ms at token 10", late / early, "<= 1.2x",
-                    note="flat: the state is carried, nothing is recomputed"))
-    one = rates["rnncli"]
+    costs = [per_token_cost(model, 2_100 if quick else 10_100) for _ in range(repeats)]
+    early, late = (statistics.median(c[i] for c in costs) for i in (0, 1))
+    rows = [Row("cost per token, late vs early in one text", f"{late * 1e3:.3f} ms at the end",
+                f"{early * 1e3:.3f} ms at token 10", late / early, "<= 1.2x", repeats=repeats,
+                note="flat: the state is carried, nothing is recomputed")]
     for samples in (8, 64):
-        rate = rnncli_rate(model, tokens // 4, samples)
-        rows.append(Row(f"batched generation, --num-samples {samples}, tokens/s", f"{rate:,.0f}",
-                        f"one sample {one:,.0f}", rate / one, note="tokens of all samples per second"))
+        rates = alternate({"one": lambda: rnncli_rate(model, tokens // 4),
+                           "many": lambda s=samples: rnncli_rate(model, tokens // 4, s)}, repeats)
+        rows.append(Row(f"batched generation, --num-samples {samples}, tokens/s", f"{rates['many']:,.0f}",
+                        f"one sample {rates['one']:,.0f}", rates["many"] / rates["one"], repeats=repeats,
+                        note="tokens of all samples per second"))
     return rows
 
 

@@ -32,8 +32,11 @@ from rnncli.run.weights import LoadedRun, load_run
 from rnncli.device import resolve_device, resolve_precision, set_threads
 from rnncli.errors import InputError
 from rnncli.infer.batching import INFERENCE_BATCH
+from rnncli.infer.options import DEVICE_DEFAULT
 from rnncli.models.config import ModelConfig
-from rnncli.plan import RunPlan, Shapes, classifier_shapes, lm_shapes
+from rnncli.plan import RunPlan, Shapes
+from rnncli.tasks.classification.planning import classifier_shapes
+from rnncli.tasks.language.planning import lm_shapes
 from rnncli.trainoptions import TrainOptions
 from rnncli.text.build import VocabOptions, build_vocabulary
 from rnncli.text.vocab import Vocab
@@ -83,8 +86,9 @@ def describe(path: PathLike) -> dict[str, Any]:
     return run_facts(os.fspath(path))
 
 
-def load(path: PathLike, weights: str = "best", device: str = "cpu", threads: int | None = None) -> "Run":
-    """A trained run directory, ready to generate, classify or evaluate."""
+def load(path: PathLike, weights: str = "best", device: str = DEVICE_DEFAULT, threads: int | None = None) -> "Run":
+    """A trained run directory, ready to generate, classify or evaluate, served by torch on
+    ``device`` (the commands' default: the best there is)."""
     set_threads(threads)
     target = resolve_device(device)
     return Run(load_run(path, weights), target)

@@ -152,7 +152,7 @@ def prepare(args: TrainArgs, report: Report = _silent, callbacks: Sequence[Callb
     if saved is None and args.pretrained_vectors:
         args = prep.with_vector_width(args, data.vocab)
     if saved is None:
-        machine = prep.measure(machine, device, args, task, data)
+        machine = task_spec(task).part("planning").measure(machine, device, args, data)
     plan = plan_run(args, task, tokenizer, data.facts, machine, saved.plan if saved else None,
                     source.model if source else None)
     for note in plan.notes:

@@ -5,17 +5,15 @@ inherits, pretrained vectors, and the machine it runs on with the speeds the pla
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import time
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from rnncli.args import LM, TrainArgs, flag
+from rnncli.args import TrainArgs, flag
 from rnncli.distributed import current
 from rnncli.errors import ConfigError
 from rnncli.models import embedding_table
-from rnncli.models.config import ModelConfig
-from rnncli.plan import CorpusFacts, Machine, TokenizerPlan, budget_candidates, default_level, infer_task, lm_shapes, plan_tokenizer
+from rnncli.plan import CorpusFacts, Machine, TokenizerPlan, default_level, infer_task, plan_tokenizer
 from rnncli.run.directory import RunConfig, RunDir
 from rnncli.run.files import BEST, CONFIG, LAST, VOCAB
 from rnncli.run.guard import sources
@@ -172,25 +170,6 @@ def machine_of(args: TrainArgs) -> tuple[Machine, "torch.device"]:
         torch.cuda.set_device(device)
     precision = resolve_precision(args.precision, device)
     return Machine(str(device), precision, torch.get_num_threads(), dist.world), device
-
-
-def measure(machine: Machine, device: "torch.device", args: TrainArgs, task: str, data: TaskData) -> Machine:
-    """Training speed of the sizes the planner may choose between for this budget (see fit_to_budget)."""
-    from rnncli.calibrate import training_rate
-    from rnncli.corpus import class_counts
-
-    sizes = budget_candidates(args, task, data.facts, machine.threads)
-    if not sizes:
-        return machine
-    shapes = lm_shapes(data.facts.train_items, data.facts.level, machine.threads)
-    counts = class_counts(data.train_ids(), data.facts.vocab_size)
-    rates = []
-    for hidden in sorted(sizes):  # the smallest first: it also warms the process's kernels up
-        config = ModelConfig(task=LM, kind=args.model or "lstm", vocab_size=data.facts.vocab_size, embed=shapes.embed,
-                             hidden=hidden)
-        batch, bptt = args.batch_size or shapes.batch_size, args.bptt or shapes.bptt
-        rates.append((hidden, round(training_rate(config, batch, bptt, device, machine.precision, counts), 1)))
-    return dataclasses.replace(machine, rates=tuple(rates))
 
 
 def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,

@@ -16,7 +16,8 @@ from typing import Any
 from rnncli.run.files import BEST, CONFIG, LAST, MAX_HEADER, METRICS, VOCAB, MODEL_GROUP
 from rnncli.run.directory import RunDir
 from rnncli.errors import FormatError
-from rnncli.scores import best_of, classifier_score, lm_score
+from rnncli.plan import planning
+from rnncli.scores import best_of
 from rnncli.unigram_cache import read_record
 
 
@@ -82,6 +83,6 @@ def describe(path: str) -> dict[str, Any]:
         "steps": int(last["step"]) if last else 0, "epochs": float(last.get("epoch", 0)) if last else 0.0,
         "train_seconds": float(last.get("elapsed_s", 0)) if last else 0.0,
         "seen": {k: v for k, v in (last or {}).items() if k.endswith("_seen")},
-        "best": best_of(records, lm_score if config.task == "lm" else classifier_score), "last": last,
+        "best": best_of(records, planning(config.task).score), "last": last,
         "files": files, "onnx": _export_state(run.path), "unigram_cache": read_record(run.path),
     }

@@ -31,6 +31,19 @@ def test_generate_is_reproducible_by_seed(lm):
     assert len(first) == 2 and first == lm.generate("The ", max_tokens=20, seed=3, num_samples=2)
 
 
+def test_beam_search_and_best_of_from_python_as_the_command(lm, cli):
+    """The README's `rnncli.load(RUN).generate('KING', beam=4)`: one continuation, the command's."""
+    run = rnncli.load(lm.path)
+    found = run.generate("KING", beam=4, max_tokens=12)
+    assert len(found) == 1 and found == run.generate("KING", beam=4, max_tokens=12)
+    command = cli.ok("generate", "-c", lm.path, "--prompt", "KING", "--beam", "4", "--max-tokens", "12",
+                     "--weights", "best", "--device", "cpu").stdout
+    assert command == "KING" + found[0] + "\n"
+    assert len(run.generate("KING", best_of=3, max_tokens=12, seed=1)) == 1
+    with pytest.raises(ConfigError):
+        run.generate("KING", beam=2, best_of=2)
+
+
 def test_evaluate_equals_the_command(lm, cli):
     ours = lm.evaluate(SAMPLE / "english-valid.txt")
     theirs = json.loads(cli.ok("evaluate", "-c", lm.path, SAMPLE / "english-valid.txt", "--json").stdout)

@@ -91,7 +91,8 @@ def test_no_private_imports_from_dependencies():
 
 
 def test_planning_and_the_run_directory_import_no_torch():
-    code = ("import sys, rnncli.plan, rnncli.args, rnncli.run.directory, rnncli.run.files; "
+    code = ("import sys, rnncli.plan, rnncli.args, rnncli.run.directory, rnncli.run.files, rnncli.tasks; "
+            "[spec.part('planning') for spec in rnncli.tasks.tasks().values()]; "
             "print(sorted(m for m in ('torch', 'typer', 'rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
@@ -109,7 +110,7 @@ def test_every_task_folder_provides_every_part_the_registry_names():
     """Walk the registry: each task is a folder with a TASK of its name, and each part it declares
     (rnncli.tasks.PARTS, and a counted engine where it counts models) imports and is callable or a
     module."""
-    from rnncli.tasks import FOLDERS, PARTS, tasks
+    from rnncli.tasks import FOLDERS, PARTS, PLANNING, tasks
 
     found = tasks()
     assert [spec.folder for spec in found.values()] == list(FOLDERS)
@@ -120,7 +121,8 @@ def test_every_task_folder_provides_every_part_the_registry_names():
         assert set(PARTS) <= set(spec.parts())
         for part in spec.parts():
             value = spec.part(part)
-            assert callable(value) or part == "commands", f"{name}: part {part} is {value!r}"
+            assert callable(value) or part in ("commands", "planning"), f"{name}: part {part} is {value!r}"
+        assert all(callable(getattr(spec.part("planning"), f, None)) for f in PLANNING), name
 
 
 def test_the_house_names_no_task_data_class_or_engine():

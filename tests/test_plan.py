@@ -211,12 +211,12 @@ def test_a_slow_machine_trains_a_narrower_character_model_in_a_short_budget():
 
 
 def test_only_a_budgeted_character_model_without_hidden_is_timed():
-    from rnncli.plan import budget_candidates
+    from rnncli.tasks.language.planning import budget_candidates
 
     facts = CorpusFacts(1_003_854, 111_540, 324, "char")
     budget = TrainArgs.of(corpus=["c"], time_budget=120)
-    assert budget_candidates(budget, "lm", facts, 2) == (512, 384, 256)
-    assert budget_candidates(TrainArgs.of(corpus=["c"]), "lm", facts, 2) == ()
-    assert budget_candidates(TrainArgs.of(corpus=["c"], time_budget=120, hidden=64), "lm", facts, 2) == ()
-    assert budget_candidates(budget, "lm", dataclasses.replace(facts, level="word"), 2) == ()
+    assert budget_candidates(budget, facts, 2) == (512, 384, 256)
+    assert budget_candidates(TrainArgs.of(corpus=["c"]), facts, 2) == ()
+    assert budget_candidates(TrainArgs.of(corpus=["c"], time_budget=120, hidden=64), facts, 2) == ()
+    assert budget_candidates(budget, dataclasses.replace(facts, level="word"), 2) == ()
 

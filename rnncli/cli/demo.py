@@ -32,7 +32,7 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
 def _demo(args: DemoArgs) -> None:
     """Tokenize, train an LSTM language model, generate from it, and train a classifier."""
     import rnncli
-    from rnncli.cli.evaluate import print_classifier_report
+    from rnncli.tasks import task
     from rnncli.cli.train import run_training
 
     workdir, seconds = Path(args.workdir), args.seconds
@@ -54,7 +54,7 @@ def _demo(args: DemoArgs) -> None:
     topics = rnncli.train(files["topics.tsv"], workdir / "topics", task="classify", model="lstm", time_budget=15)
     info(f"== 4. evaluate it on {files['topics-test.tsv']} (rnncli evaluate -c runs/demo/topics ...)")
     report = topics.evaluate(files["topics-test.tsv"])
-    print_classifier_report(report, report.pop("source"))
+    task("classify").part("commands").print_report(report, str(topics.path), report.pop("source"))
     info(f"done: runs are in {workdir}; try rnncli generate -c {lm_dir} --prompt \"Anna said\"")
 
 

@@ -54,14 +54,10 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
         raise typer.Exit(128 + stop.signum) from None
     finally:
         printer.close()
-    final, best = result.final, result.best or {}
-    if result.plan.task == "lm":
-        outcome = (f"val_loss {_fmt(final.get('val_loss'))}, val_ppl {_fmt(final.get('val_ppl'), '.2f')}, "
-                   f"val_bpc {_fmt(final.get('val_bpc'))}")
-    else:  # the record best.safetensors was saved at
-        second = ("micro_f1", best.get("micro_f1")) if "micro_f1" in best else ("accuracy", best.get("accuracy"))
-        outcome = (f"best macro_f1 {_fmt(best.get('macro_f1'))} ({second[0]} {_fmt(second[1])}) "
-                   f"at step {best.get('step')}")
+    from rnncli.plan import planning
+
+    final = result.final
+    outcome = planning(result.plan.task).outcome(final, result.best or {})
     say(f"done: step {final.get('step')}, {outcome} in {time.time() - started:.0f}s; run saved in {result.path}")
     _print_run_dir(args, result.path)
 
@@ -69,10 +65,6 @@ def run_training(args: TrainArgs, quiet: bool = False, started: float | None = N
 def _print_run_dir(args: TrainArgs, path: str) -> None:
     if args.print_run_dir:
         print(path, flush=True)
-
-
-def _fmt(value: float | None, spec: str = ".4f") -> str:
-    return "n/a" if value is None else format(value, spec)
 
 
 command("train", TRAIN)(make_train_command())

@@ -3,9 +3,10 @@
 A task folder (``rnncli/tasks/<folder>/``) declares a :class:`TaskSpec` named ``TASK`` in its
 ``__init__.py`` and provides every part of :data:`PARTS` under the module and name given there.
 The training loop, the run directory, the planner, serving and the CLI know a task only through
-this registry and the protocols its parts implement (:class:`rnncli.training.Task` for training,
-:mod:`rnncli.infer.engine` for inference), so adding a task is adding a folder and its name to
-:data:`FOLDERS` (docs/architecture.md). Nothing here imports torch: parts are imported on use.
+this registry and the protocols its parts implement (a planning module's four functions for
+:mod:`rnncli.plan`, :class:`rnncli.training.Task` for training, :mod:`rnncli.infer.engine` for
+inference), so adding a task is adding a folder and its name to :data:`FOLDERS`
+(docs/architecture.md). Nothing here imports torch: parts are imported on use.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from rnncli.errors import ConfigError, InputError
 FOLDERS = ("language", "classification")  # in the order the CLI lists their commands
 
 PARTS = {
+    "planning": "planning",  # PLANNING's functions: the run's plan (torch-free, as rnncli.plan)
     "data": "data:read",  # read and tokenize training data -> a TaskData (vocab, facts, labels, task())
     "model": "training:build_model",  # a torch module from a ModelConfig
     "engine": "engine:open_torch",  # a torch inference engine from a LoadedRun and a device
@@ -27,6 +29,7 @@ PARTS = {
     "evaluate": "inference:evaluate",  # held-out figures of an engine on a file
     "commands": "commands",  # the CLI commands of the task (the one module here that imports typer)
 }
+PLANNING = ("plan", "default_level", "score", "summary", "outcome", "measure")  # what a planning module defines (rnncli.plan)
 COUNTED_PART = "ngram:open_counted"  # a counted model's engine (kinds in TaskSpec.counted), read without torch
 
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from rnncli.cli.app import command
-from rnncli.cli.common import info, note_stdin, open_output
+from rnncli.cli.common import err_console, info, note_stdin, open_output
 from rnncli.cli.declare import declared
 from rnncli.tasks.classification.options import ClassifyArgs
 
@@ -41,6 +42,40 @@ def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:
     if not with_probs:
         return "\t".join(label for label, _ in chosen)
     return "\t".join(f"{label}\t{prob:.4f}" for label, prob in chosen)
+
+
+def print_report(report: dict[str, Any], run: str, source: str) -> None:
+    """evaluate's report of a classifier: its figures, per label, the confusion matrix, on stderr."""
+    from rich.table import Table
+
+    console = err_console()
+    if "micro_f1" in report:
+        at = "per-label thresholds" if "thresholds" in report else f"threshold {report['threshold']:g}"
+        console.print(f"{source}: {report['examples']:,} examples, multi-label at {at}: "
+                      f"micro-F1 {report['micro_f1']:.4f}, macro-F1 {report['macro_f1']:.4f}, samples-F1 "
+                      f"{report['samples_f1']:.4f}, exact match {report['exact_match']:.4f}")
+    else:
+        console.print(f"{source}: {report['examples']:,} examples, accuracy {report['accuracy']:.4f}, "
+                      f"macro-F1 {report['macro_f1']:.4f}")
+    if "k" in report:
+        console.print(f"precision at {report['k']}: {report['precision_at_k']:.4f}, recall at {report['k']}: "
+                      f"{report['recall_at_k']:.4f}")
+    table = Table(box=None)
+    for column in ("label", "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, row in report["per_label"].items():
+        table.add_row(label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+                      f"{row['support']:,}")
+    console.print(table)
+    if "confusion" not in report:
+        return
+    matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left", box=None)
+    matrix.add_column("")
+    for label in report["labels"]:
+        matrix.add_column(label, justify="right")
+    for label, row in zip(report["labels"], report["confusion"]):
+        matrix.add_row(label, *(f"{v:,}" for v in row))
+    console.print(matrix)
 
 
 classify = command("classify")(declared(ClassifyArgs, _classify))

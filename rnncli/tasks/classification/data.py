@@ -127,7 +127,7 @@ def _multi_hot(example: Example, index: dict[str, int]) -> list[int]:
 def _validation_split(args: "TrainArgs", examples: list[Example], labels: list[str],
                       report: Report) -> tuple[list[Example], list[Example]]:
     """--valid (examples of labels the run does not know are dropped), else a stratified tenth."""
-    from rnncli.plan import CLASSIFIER_HOLDOUT
+    from rnncli.tasks.classification.planning import CLASSIFIER_HOLDOUT
 
     known = set(labels)
     if args.valid is not None:

@@ -7,7 +7,7 @@ import sys
 from typing import Any
 
 from rnncli.cli.app import command
-from rnncli.cli.common import STDIO, info, note_stdin, open_output
+from rnncli.cli.common import err_console, STDIO, info, note_stdin, open_output
 from rnncli.cli.declare import declared
 from rnncli.tasks.language.options import GenerateArgs, ScoreArgs
 
@@ -113,6 +113,27 @@ def _stdin_prompts() -> list[str]:
     from rnncli.text.reader import LineReader
 
     return list(LineReader(STDIO))
+
+
+def print_report(report: dict[str, Any], run: str, source: str) -> None:
+    """evaluate's table of a language model's figures, on stderr."""
+    from rich.table import Table
+
+    table = Table(title=f"{run} on {source}", title_justify="left", box=None)
+    for key in ("metric", "value"):
+        table.add_column(key)
+    table.add_row("loss (nats/token)", f"{report['loss']:.4f}")
+    table.add_row("perplexity", f"{report['ppl']:.2f}")
+    table.add_row("bits per character", f"{report['bpc']:.4f}")
+    table.add_row("tokens", f"{report['tokens']:,}")
+    table.add_row("characters", f"{report['chars']:,}")
+    if "unigram_cache" in report:
+        cache, network = report["unigram_cache"], report["network"]
+        fitted = " (fitted on this text)" if cache.get("fitted_here") else ""
+        table.add_row("unigram cache", f"window {cache['window']:,}, weight {cache['weight']:g}{fitted}")
+        table.add_row("network alone", f"loss {network['loss']:.4f}, perplexity {network['ppl']:.2f}, "
+                                       f"bpc {network['bpc']:.4f}")
+    err_console().print(table)
 
 
 generate = command("generate")(declared(GenerateArgs, _generate))

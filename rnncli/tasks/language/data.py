@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Any, Callable
 from rnncli.corpus import TokenText, encode_corpus, split_tail
 from rnncli.distributed import current
 from rnncli.errors import InputError
-from rnncli.plan import CorpusFacts, TokenizerPlan, lm_holdout
+from rnncli.plan import CorpusFacts, TokenizerPlan
+from rnncli.tasks.language.planning import lm_holdout
 from rnncli.text.build import build_vocabulary
 from rnncli.text.reader import check_inputs
 from rnncli.text.vocab import Vocab
