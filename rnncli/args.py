@@ -185,14 +185,15 @@ def refuse_inapplicable(args: TrainArgs, task: str, level: str | None, building:
     ``level`` is the level of the vocabulary this run builds, None when it builds none (``--vocab``);
     on ``--resume`` (``building=False``) only the task is checked: the tokenizer options are fixed.
     """
-    what = {LM: "language models", CLASSIFY: "classifiers"}
-    one = {LM: "a language model", CLASSIFY: "a classifier"}
+    from rnncli.tasks import task as spec
+
     for f in options(type(args)):
         opt = f.metadata["opt"]
         if f.name not in args.given:
             continue
         if opt.tasks and task not in opt.tasks:
-            raise ConfigError(f"{flag(f.name)} applies to {what[opt.tasks[0]]} only; this run trains {one[task]}")
+            raise ConfigError(f"{flag(f.name)} applies to {spec(opt.tasks[0]).title}s only; this run trains "
+                              f"a {spec(task).title}")
         if not opt.levels or not building:
             continue
         if level is None:
