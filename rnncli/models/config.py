@@ -41,6 +41,10 @@ class ModelConfig:
     bigram_buckets: int = 0
     order: int = 0  # the n-gram model's order; 0 for the neural models
     multi_label: bool = False  # classifiers: one sigmoid per label instead of a softmax
+    char_vocab_size: int = 0  # taggers: the character CNN's alphabet (0: words alone)
+    char_embed: int = 0
+    char_filters: int = 0
+    crf: bool = False  # taggers: a linear-chain CRF over the tag scores instead of a softmax per token
 
     def check(self) -> "ModelConfig":
         problems = []
@@ -50,7 +54,8 @@ class ModelConfig:
                 (self.kind == "ngram") != (self.task == "lm" and self.order >= 1):
             problems.append(f"model kind {self.kind!r}")
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
-                "layers": (1, 64), "bigram_buckets": (0, 50_000_000)}
+                "layers": (1, 64), "bigram_buckets": (0, 50_000_000), "char_vocab_size": (0, 10_000_000),
+                "char_embed": (0, 65536), "char_filters": (0, 65536)}
         for name, (low, high) in ints.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
