@@ -144,6 +144,16 @@ class Run:
             return [text for text, _, _ in ranked(self.engine, self.vocab, prompt, options, search)[:1]]
         return [text for text, _ in sample_texts(self.engine, self.vocab, prompt, options, num_samples)]
 
+    def tag(self, sentences: Iterable[str | Sequence[str]], batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, str]]]:
+        """(token, tag) pairs of each sentence, as ``rnncli tag``: a sentence is a list of tokens,
+        or a string of whitespace-separated tokens."""
+        from rnncli.tasks.tagging.inference import decode
+
+        self.require("tag")
+        tokens = [s.split() if isinstance(s, str) else list(s) for s in sentences]
+        return [[(t, tag) for t, (tag, _, _) in zip(words, tagged)]
+                for words, tagged in zip(tokens, decode(self.engine, tokens, batch_size))]
+
     @property
     def threshold(self) -> float | np.ndarray:
         """A multi-label classifier's decision threshold, the one its best checkpoint was chosen at,
@@ -168,13 +178,14 @@ class Run:
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
-                 k: int | None = None, unigram_cache: bool = True) -> dict[str, Any]:
+                 k: int | None = None, unigram_cache: bool = True, tag_column: str | None = None) -> dict[str, Any]:
         """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model, read
-        with its unigram cache unless ``unigram_cache`` is False), or accuracy, macro-F1,
-        per-label figures and the confusion matrix (classifier)."""
+        with its unigram cache unless ``unigram_cache`` is False), accuracy, macro-F1, per-label
+        figures and the confusion matrix (classifier), or token accuracy, unseen-word accuracy,
+        per-tag and entity figures (tagger)."""
         from rnncli.infer.evaluation import EvaluateOptions, evaluate
 
-        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn)
+        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn, tag_column)
         return evaluate(self.engine, os.fspath(data), options)
 
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 from rnncli.errors import ConfigError
 from rnncli.opts import flag, option, option_names, options
 
-LM, CLASSIFY = "lm", "classify"
+LM, CLASSIFY, TAG = "lm", "classify", "tag"
 SUBWORD = ("bpe", "unigram")
 LEVELS = ("word", "char", *SUBWORD)
 
@@ -31,14 +31,15 @@ INPUT, TOKENIZER, MODEL, LOOP, MACHINE = "Input and output", "Tokenizer", "Model
 @dataclass(frozen=True)
 class TrainArgs:
     corpus: list[str] = option([], argument=True, panel=INPUT, help=(
-        "Training text (language model) or labelled data (classifier); - reads stdin once. "
+        "Training text (language model), labelled data (classifier) or tagged sentences (tagger); - reads "
+        "stdin once. "
         "Optional with --resume."))
     output: str = option("", flags=("--output", "-o"), record=False, panel=INPUT, complete="run", help=(
         "Run directory to create (or resume) [default: a new runs/<model>-<level>-<date>-<time>]."))
     print_run_dir: bool = option(False, record=False, panel=INPUT, help=(
         "Print the run directory on stdout at the end, for RUN=$(rnncli train ...)."))
-    task: str | None = option(choices=(LM, CLASSIFY), fixed=True, panel=INPUT,
-                              help="lm or classify [default: from the data].")
+    task: str | None = option(choices=(LM, CLASSIFY, TAG), fixed=True, panel=INPUT,
+                              help="lm, classify or tag [default: from the data].")
     valid: str | None = option(panel=INPUT, help="Validation file [default: a held-out part of the data].")
     init_from: str | None = option(panel=INPUT, fixed=True, complete="run", help=(
         "Start from another run's best weights, vocabulary and model shape (fine-tuning), with a fresh "
@@ -56,6 +57,9 @@ class TrainArgs:
     label_sep: str | None = option(tasks=(CLASSIFY,), panel=INPUT, help=(
         "TSV/CSV data: the label field holds several labels separated by this (e.g. ,) [default: one label; "
         "fastText lines and JSON lists give several as they are]."))
+    tag_column: str | None = option(tasks=(TAG,), fixed=True, panel=INPUT, help=(
+        "Tagged data: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
+        "[default: upos; the last column]."))
     encoding: str = option("utf-8", panel=INPUT, help="Text encoding of the input.")
     errors: str = option("strict", choices=("strict", "replace"), panel=INPUT,
                          help="On undecodable bytes: stop (strict) or use U+FFFD.")
@@ -75,12 +79,13 @@ class TrainArgs:
     vocab_size: int | None = option(min=1, levels=SUBWORD, fixed=True, panel=TOKENIZER,
                                     help="bpe and unigram: vocabulary size [default: from the corpus size].")
 
-    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "ngram"), fixed=True,
-                               panel=MODEL, help=(
-                                   "rnn, lstm, gru; bow (classifier only); ngram (a Kneser-Ney language model, "
-                                   "trained by counting) [default: lstm]."))
-    order: int | None = option(min=1, max=20, tasks=(LM,), fixed=True, panel=MODEL, help=(
-        "--model ngram: the order n [default: 5 for characters, 3 for words and subwords]."))
+    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "ngram", "hmm"),
+                               fixed=True, panel=MODEL, help=(
+                                   "rnn, lstm, gru; bow (classifier only); ngram (a Kneser-Ney language model) "
+                                   "and hmm (a hidden Markov model tagger), both counted [default: lstm]."))
+    order: int | None = option(min=1, max=20, tasks=(LM, TAG), fixed=True, panel=MODEL, help=(
+        "--model ngram: the order n [default: 5 for characters, 3 for words and subwords]; --model hmm: 2 "
+        "(bigram transitions) or 3 [default: 3]."))
     embed: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
                                help="Embedding size [default: from the corpus].")
     hidden: int | None = option(min=1, max=65536, fixed=True, panel=MODEL,
@@ -97,7 +102,7 @@ class TrainArgs:
         "dimension sets --embed; words it lacks keep random rows."))
     freeze_embeddings: bool | None = option(flags=("--freeze-embeddings",), fixed=True, panel=MODEL,
                                             help="Keep the embedding as it starts (with --pretrained-vectors).")
-    bidirectional: bool | None = option(flags=("--bidirectional/--unidirectional",), tasks=(CLASSIFY,),
+    bidirectional: bool | None = option(flags=("--bidirectional/--unidirectional",), tasks=(CLASSIFY, TAG),
                                         fixed=True, panel=MODEL,
                                         help="Read the text both ways [default: bidirectional].")
     pool: str | None = option(choices=("last", "mean", "max"), tasks=(CLASSIFY,), fixed=True, panel=MODEL, help=(
@@ -106,6 +111,12 @@ class TrainArgs:
                                       panel=MODEL, help=(
                                           "One sigmoid per label for data whose lines carry several, with a decision "
                                           "threshold chosen on validation [default: from the data]."))
+    char_features: bool | None = option(flags=("--char-features/--no-char-features",), tasks=(TAG,), fixed=True,
+                                        panel=MODEL, help=(
+                                            "Taggers: read each word's spelling with a character CNN, so that "
+                                            "words never seen are tagged from their shape [default: on]."))
+    crf: bool | None = option(flags=("--crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
+        "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: a softmax per token]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
                                        help="Weight the loss by inverse label frequency (auto) [default: none].")
 

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rnncli.args import CLASSIFY, LM, TrainArgs, from_record, refuse_inapplicable
+from rnncli.args import CLASSIFY, LM, TAG, TrainArgs, from_record, refuse_inapplicable
 from rnncli.errors import ConfigError, FormatError
 from rnncli.models.config import ModelConfig, auto_cutoffs
 from rnncli.text.build import VocabOptions
@@ -43,6 +43,7 @@ class CorpusFacts:
     level: str
     labels: int = 0
     multi_label: bool = False  # several labels per example (one sigmoid each)
+    alphabet: int = 0  # taggers: characters of the training words (the character CNN's inputs)
 
 
 @dataclass(frozen=True)
@@ -116,14 +117,18 @@ def default_level(task: str, corpus_bytes: int) -> str:
     return str(planning(task).default_level(corpus_bytes))
 
 
-def infer_task(args: TrainArgs, data_looks_labelled: bool) -> tuple[str, str | None]:
+def infer_task(args: TrainArgs, data_looks_labelled: bool, data_looks_tagged: bool = False) -> tuple[str, str | None]:
     """The task, and the reason when it was not given."""
     if args.task is not None:
         return args.task, None
     if args.model == "bow":
         return CLASSIFY, "task: classify (--model bow is a classifier)"
+    if args.model == "hmm":
+        return TAG, "task: tag (--model hmm is a tagger)"
     if args.model == "ngram":
         return LM, None
+    if data_looks_tagged:
+        return TAG, "task: tag (the data reads as tagged sentences; --task lm to override)"
     if data_looks_labelled:
         return CLASSIFY, "task: classify (the data reads as labelled text; --task lm to override)"
     return LM, None

@@ -19,6 +19,7 @@ from rnncli.run.files import BEST, CONFIG, LAST, VOCAB
 from rnncli.run.guard import sources
 from rnncli.text.build import VocabOptions, VocabReport
 from rnncli.text.labelled import looks_labelled
+from rnncli.text.tagged import looks_tagged
 from rnncli.text.reader import STDIN, check_inputs
 from rnncli.text.vocab import Vocab, load_vocab
 
@@ -145,8 +146,10 @@ def saved_config(run: RunDir, args: TrainArgs) -> RunConfig | None:
 
 
 def task_of(args: TrainArgs, corpus: list[str], report: Report) -> str:
-    labelled = bool(corpus) and args.task is None and args.model != "bow" and all(looks_labelled(p) for p in corpus)
-    task, why = infer_task(args, labelled)
+    guess = bool(corpus) and args.task is None and args.model not in ("bow", "hmm", "ngram")
+    tagged = guess and all(looks_tagged(p) for p in corpus)
+    labelled = guess and not tagged and all(looks_labelled(p) for p in corpus)
+    task, why = infer_task(args, labelled, tagged)
     if why:
         report(why)
     return task

@@ -1,14 +1,16 @@
-"""The CRF output layer: log Z and the decoded path equal brute-force enumeration over every tag
-sequence, rows of different lengths in one padded batch alike."""
+"""The CRF output layer: log Z, the likelihood, the decoded path and the marginals equal brute-force
+enumeration over every tag sequence, rows of different lengths in one padded batch alike."""
 
 from __future__ import annotations
 
 import itertools
+import math
 
 import pytest
 import torch
 
 from rnncli.models.crf import CRF
+from rnncli.tasks.tagging.inference import crf_marginals, crf_viterbi
 
 
 @torch.no_grad()
@@ -33,7 +35,8 @@ def test_partition_and_decoding_equal_enumeration(seed):
     emissions = torch.randn(len(lengths), max(lengths), tags)
     mask = torch.arange(max(lengths))[None, :] < torch.tensor(lengths)[:, None]
     log_z = crf.log_partition(emissions, mask).detach()
-    paths = crf.decode(emissions, mask)
+    params = [p.detach().double().numpy() for p in (crf.start, crf.transitions, crf.end)]
+    paths = [crf_viterbi(emissions[row, :n].double().numpy(), *params) for row, n in enumerate(lengths)]
     gold = torch.tensor([p + [1] * (max(lengths) - len(p)) for p in paths])  # padding past each row's end
     likelihood = crf.log_likelihood(emissions, gold, mask).detach()
     for row, length in enumerate(lengths):
@@ -41,6 +44,11 @@ def test_partition_and_decoding_equal_enumeration(seed):
         assert float(log_z[row]) == pytest.approx(expected_z, abs=1e-4)
         assert paths[row] == expected_path
         assert float(likelihood[row]) == pytest.approx(scores[tuple(expected_path)] - expected_z, abs=1e-4)
+        marginals = crf_marginals(emissions[row, :length].double().numpy(), *params)
+        for position in range(length):
+            for tag in range(tags):
+                expected = sum(math.exp(s - expected_z) for path, s in scores.items() if path[position] == tag)
+                assert marginals[position, tag] == pytest.approx(expected, abs=1e-5)
 
 
 def test_training_the_transitions_learns_a_forbidden_move():
@@ -56,4 +64,5 @@ def test_training_the_transitions_learns_a_forbidden_move():
         (-crf.log_likelihood(torch.zeros(3, 4, 2), gold, mask).mean()).backward()
         optimizer.step()
     assert crf.transitions[0, 1] < crf.transitions[0, 0] - 1
-    assert 1 not in crf.decode(torch.zeros(1, 4, 2), mask[:1])[0][1:]
+    params = [p.detach().double().numpy() for p in (crf.start, crf.transitions, crf.end)]
+    assert 1 not in crf_viterbi(torch.zeros(4, 2).double().numpy(), *params)[1:]

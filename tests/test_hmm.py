@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rnncli import hmm
+from rnncli.tasks.tagging import hmm
 
 DATA = Path(os.environ.get("RNNCLI_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 LINES = DATA / "ud_english_lines"

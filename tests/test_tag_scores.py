@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from rnncli.tag_scores import entity_scores, entity_spans, is_chunked, tagging_metrics
+from rnncli.tasks.tagging.scores import entity_scores, entity_spans, is_chunked, tagging_metrics
 
 
 @pytest.mark.parametrize("tags, spans", [

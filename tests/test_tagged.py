@@ -106,6 +106,8 @@ def test_tagged_files_are_told_from_prose_and_labelled_text(tmp_path):
     assert not looks_tagged(write(tmp_path, "c.txt", "The cat sat on the mat.\nIt was happy there.\n"))
     assert not looks_tagged(write(tmp_path, "c.tsv", "spam\tWIN a prize now\nham\tsee you at six\n"))
     assert not looks_tagged(write(tmp_path, "c.jsonl", json.dumps({"text": "a", "label": "x"}) + "\n"))
+    assert not looks_tagged(write(tmp_path, "d.txt", "some text to learn\n" * 50))  # no sentence breaks
+    assert not looks_tagged(write(tmp_path, "e.txt", "".join(f"Ann{i} Lee{i}\n\n" for i in range(50))))  # names
 
 
 tokens = st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", "Zl", "Zp")), min_size=1,

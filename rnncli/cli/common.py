@@ -26,6 +26,19 @@ def err_console() -> Any:
     return _console_class()(stderr=True, highlight=False, markup=False, emoji=False)
 
 
+def scores_table(rows: dict[str, dict[str, Any]], name: str) -> Any:
+    """A rich table of precision, recall, F1 and support by label (or tag), for evaluate's reports."""
+    from rich.table import Table
+
+    table = Table(box=None)
+    for column in (name, "precision", "recall", "F1", "support"):
+        table.add_column(column, justify="left" if column == name else "right")
+    for label, row in rows.items():
+        table.add_row(label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
+                      f"{row['support']:,}")
+    return table
+
+
 def info(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 

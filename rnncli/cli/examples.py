@@ -19,6 +19,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "rnncli classify -c run texts.txt",
         "echo 'win a free prize now' | rnncli classify -c run --format jsonl",
     ),
+    "tag": (
+        "rnncli train train.conllu --valid dev.conllu -o tagger --time-budget 300   # UPOS from CoNLL-U",
+        "echo 'The cat sat on the mat .' | rnncli tag -c tagger",
+        "rnncli tag -c tagger test.conllu > tagged.conllu   # the tag column filled",
+    ),
     "evaluate": (
         "rnncli evaluate -c run valid.txt",
         "rnncli evaluate -c run test.tsv --json | jq .accuracy",

@@ -24,6 +24,7 @@ class EvaluateOptions:
     k: int | None = None  # classifiers: precision and recall at k
     unigram_cache: bool = True  # language models: read with the run's unigram cache
     warn: Warn = _quiet
+    tag_column: str | None = None  # taggers: the tag column of the data
 
 
 def evaluate(engine: Any, path: str, options: EvaluateOptions = EvaluateOptions()) -> dict[str, Any]:

@@ -49,7 +49,8 @@ def lines_option(what: str) -> Any:
 class EvaluateArgs:
     run: str = run_option()
     data: str = command_option(None, argument=True, required=True, help=(
-        "Held-out text (language model) or labelled data (classifier); '-' for stdin."))
+        "Held-out text (language model), labelled data (classifier) or tagged sentences (tagger); '-' for "
+        "stdin."))
     as_json: bool = command_option(False, flags=("--json",), help="One JSON object on stdout.")
     weights: str = weights_option()
     device: str = device_option()
@@ -60,6 +61,9 @@ class EvaluateArgs:
     label_column: str = command_option("label", help="Classifier, CSV data: the label column.")
     top: int | None = command_option(None, flags=("--top", "-k"), min=1,
                                      help="Classifiers: also precision and recall at k (fastText's test).")
+    tag_column: str | None = command_option(None, help=(
+        "Taggers: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
+        "[default: upos; the last column]."))
     unigram_cache: bool = unigram_cache_option()
     verbose: bool = verbose_option()
 

@@ -7,8 +7,9 @@ from typing import Any
 
 from rnncli.errors import FormatError
 
-TASKS = ("lm", "classify")
-KINDS = ("rnn", "lstm", "gru", "bow", "ngram")
+TASKS = ("lm", "classify", "tag")
+KINDS = ("rnn", "lstm", "gru", "bow", "ngram", "hmm")
+COUNTED = {"ngram": "lm", "hmm": "tag"}  # counted kinds and the task each serves
 POOLS = ("last", "mean", "max")
 
 
@@ -50,8 +51,9 @@ class ModelConfig:
         problems = []
         if self.task not in TASKS:
             problems.append(f"task {self.task!r}")
-        if self.kind not in KINDS or (self.task == "lm" and self.kind == "bow") or \
-                (self.kind == "ngram") != (self.task == "lm" and self.order >= 1):
+        counted = COUNTED.get(self.kind)
+        if self.kind not in KINDS or (self.kind == "bow" and self.task != "classify") or \
+                (counted is not None) != (self.order >= 1) or (counted is not None and counted != self.task):
             problems.append(f"model kind {self.kind!r}")
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
                 "layers": (1, 64), "bigram_buckets": (0, 50_000_000), "char_vocab_size": (0, 10_000_000),
@@ -68,7 +70,7 @@ class ModelConfig:
             isinstance(c, int) and 0 < c < self.vocab_size for c in self.cutoffs
         ) or list(self.cutoffs) != sorted(set(self.cutoffs)):
             problems.append(f"cutoffs={self.cutoffs!r}")
-        if self.task == "classify" and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
+        if self.task != "lm" and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
             problems.append(f"num_labels={self.num_labels!r}")
         if problems:
             raise FormatError("invalid model configuration: " + ", ".join(problems))

@@ -2,8 +2,9 @@
 2001; as the output layer of a BiLSTM, Huang et al. 2015 and Lample et al. 2016).
 
 score(x, y) = start[y_1] + sum_i emissions[i, y_i] + sum_i transitions[y_{i-1}, y_i] + end[y_n];
-training maximises log P(y | x) = score(x, y) - log Z(x), Z by the forward algorithm; decoding is
-Viterbi. Batches are padded, ``mask`` (batch, time) marks the real tokens (each row's a prefix).
+training maximises log P(y | x) = score(x, y) - log Z(x), Z by the forward algorithm. Decoding
+(Viterbi) is :func:`rnncli.tasks.tagging.inference.crf_viterbi`, for torch and ONNX alike. Batches
+are padded, ``mask`` (batch, time) marks the real tokens (each row's a prefix).
 """
 
 from __future__ import annotations
@@ -39,25 +40,3 @@ class CRF(nn.Module):
             step = torch.logsumexp(alpha.unsqueeze(2) + self.transitions + emissions[:, t].unsqueeze(1), dim=1)
             alpha = torch.where(mask[:, t].unsqueeze(1), step, alpha)
         return torch.logsumexp(alpha + self.end, dim=1)
-
-    @torch.no_grad()
-    def decode(self, emissions: Tensor, mask: Tensor) -> list[list[int]]:
-        """The best tag sequence of each row (as long as its mask)."""
-        score = self.start + emissions[:, 0]
-        back = []
-        for t in range(1, emissions.shape[1]):
-            candidates = score.unsqueeze(2) + self.transitions  # (batch, previous, next)
-            best, index = candidates.max(1)
-            back.append(index)
-            score = torch.where(mask[:, t].unsqueeze(1), best + emissions[:, t], score)
-        score = score + self.end
-        lengths = mask.sum(1).tolist()
-        paths = []
-        for row, length in enumerate(lengths):
-            tag = int(score[row].argmax())
-            path = [tag]
-            for t in range(int(length) - 1, 0, -1):
-                tag = int(back[t - 1][row, tag])
-                path.append(tag)
-            paths.append(path[::-1])
-        return paths

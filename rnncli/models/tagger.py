@@ -66,10 +66,3 @@ class Tagger(nn.Module):
         if self.crf is not None:
             return -self.crf.log_likelihood(scores.float(), tags, mask).sum() / mask.sum()
         return F.cross_entropy(scores[mask].float(), tags[mask])
-
-    def predict(self, scores: Tensor, mask: Tensor) -> list[list[int]]:
-        """The tags of each sentence: the CRF's best sequence, else each token's likeliest tag."""
-        if self.crf is not None:
-            return self.crf.decode(scores.float(), mask)
-        best = scores.argmax(-1)
-        return [best[row, :int(n)].tolist() for row, n in enumerate(mask.sum(1))]

@@ -3,7 +3,7 @@
 
 CONFIG = "config.json"  # the plan: options given, values derived, model shape (rnncli.run.directory)
 VOCAB = "vocab.json"  # the tokenizer (rnncli.text.vocab)
-LABELS = "labels.json"  # a classifier's label names
+LABELS = "labels.json"  # a classifier's label names, a tagger's tags
 BEST = "best.safetensors"  # the weights with the best validation score
 LAST = "last.safetensors"  # everything --resume needs, in one file
 METRICS = "metrics.jsonl"  # one object per evaluation
@@ -11,6 +11,7 @@ SAMPLES = "samples.jsonl"  # --sample-every's samples
 LOCK = ".lock"  # the flock of the training process
 ONNX_DIR = "onnx"  # the run's own export (rnncli.onnxrun)
 NGRAM = "ngram.safetensors"  # an n-gram run's tables
+HMM_TABLES, HMM_WORDS = "hmm.safetensors", "hmm.json"  # an HMM tagger's tables, and its words and suffixes
 UNIGRAM_CACHE = "unigram_cache.json"  # the unigram cache fitted on validation
 TRIALS_DIR, TRIALS = "trials", "trials.jsonl"  # --tune's trials
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from rnncli.errors import ConfigError, InputError
 
-FOLDERS = ("language", "classification")  # in the order the CLI lists their commands
+FOLDERS = ("language", "classification", "tagging")  # in the order the CLI lists their commands
 
 PARTS = {
     "planning": "planning",  # PLANNING's functions: the run's plan (torch-free, as rnncli.plan)
@@ -30,22 +30,23 @@ PARTS = {
     "commands": "commands",  # the CLI commands of the task (the one module here that imports typer)
 }
 PLANNING = ("plan", "default_level", "score", "summary", "outcome", "measure")  # what a planning module defines (rnncli.plan)
-COUNTED_PART = "ngram:open_counted"  # a counted model's engine (kinds in TaskSpec.counted), read without torch
 
 
 @dataclass(frozen=True)
 class TaskSpec:
     """One task: its name (``--task`` and config.json's ``task``), what to call its models, its
-    folder, and the model kinds it counts instead of training (served by ``counted``)."""
+    folder, and the model kinds it counts instead of training, served without torch by the part
+    ``counted`` (``module:function`` in the folder, given by the engine's path and config)."""
 
     name: str
     title: str
     folder: str
     counted: tuple[str, ...] = ()
+    counted_part: str = ""
 
     def parts(self) -> dict[str, str]:
         """Every part this task provides: name -> ``module:attribute`` inside its folder."""
-        return {**PARTS, **({"counted": COUNTED_PART} if self.counted else {})}
+        return {**PARTS, **({"counted": self.counted_part} if self.counted else {})}
 
     def module(self, part: str) -> str:
         return f"rnncli.tasks.{self.folder}.{self.parts()[part].partition(':')[0]}"

@@ -66,17 +66,21 @@ def detect(path: str, first: str | None) -> str:
 
 def looks_tagged(path: str, probe_lines: int = 200) -> bool:
     """Whether a file reads as tagged sentences (for inferring ``--task``): a .conllu file, JSON
-    lines with tokens and tags, or lines of a constant number (2 to 10) of short columns without
-    spaces inside them, which neither prose nor ``label<TAB>text`` gives."""
+    lines with tokens and tags, or sentences separated by blank lines whose lines have a constant
+    number (2 to 10) of short columns without spaces inside them, the last from a small set of
+    tags -- which neither prose nor ``label<TAB>text`` gives."""
     if path == STDIN or not Path(path).is_file():
         return False
     if Path(path).suffix.lower() == ".conllu":
         return True
     lines: list[str] = []
+    breaks = 0
     try:
         for line in LineReader(path, errors="replace"):
             if line.strip() and not line.startswith(DOCSTART):
                 lines.append(line)
+            elif lines:
+                breaks += 1
             if len(lines) >= probe_lines:
                 break
     except InputError:
@@ -91,10 +95,11 @@ def looks_tagged(path: str, probe_lines: int = 200) -> bool:
         return isinstance(first, dict) and "tokens" in first and "tags" in first
     if detect(path, next((x for x in lines if not x.startswith("#")), None)) == "conllu":
         return True
-    widths = Counter(len(_columns(line)) for line in lines)
-    width, count = widths.most_common(1)[0]
-    short = all(0 < len(f) <= MAX_FIELD and " " not in f for line in lines for f in _columns(line))
-    return 2 <= width <= 10 and count >= 0.9 * len(lines) and short
+    rows = [_columns(line) for line in lines]
+    width, count = Counter(len(r) for r in rows).most_common(1)[0]
+    short = all(0 < len(f) <= MAX_FIELD and " " not in f for r in rows for f in r)
+    tags = len({r[-1] for r in rows})
+    return breaks > 0 and 2 <= width <= 10 and count >= 0.9 * len(rows) and short and tags <= max(10, len(rows) // 2)
 
 
 def _columns(line: str) -> list[str]:
@@ -138,7 +143,7 @@ def iter_tagged(path: str, fmt: str = "auto", tag_column: str | None = None, enc
     if fmt == "jsonl":
         yield from _jsonl(lines(), reader.name, require_tags)
     elif fmt == "conllu":
-        yield from _conllu(lines(), reader.name, _conllu_column(tag_column), require_tags)
+        yield from _conllu(lines(), reader.name, conllu_column(tag_column), require_tags)
     else:
         yield from _conll(lines(), reader.name, tag_column, require_tags)
 
@@ -152,7 +157,8 @@ def read_tagged(path: str, fmt: str = "auto", tag_column: str | None = None, enc
     return sentences
 
 
-def _conllu_column(tag_column: str | None) -> int:
+def conllu_column(tag_column: str | None) -> int:
+    """The 0-based column of a CoNLL-U tag column's name (upos by default)."""
     name = (tag_column or "upos").lower()
     if name not in CONLLU_COLUMNS:
         raise ConfigError(f"--tag-column of CoNLL-U data must be one of {', '.join(CONLLU_COLUMNS)}, not {name!r}")

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from rnncli.cli.app import command
-from rnncli.cli.common import err_console, info, note_stdin, open_output
+from rnncli.cli.common import err_console, scores_table, info, note_stdin, open_output
 from rnncli.cli.declare import declared
 from rnncli.tasks.classification.options import ClassifyArgs
 
@@ -60,13 +60,7 @@ def print_report(report: dict[str, Any], run: str, source: str) -> None:
     if "k" in report:
         console.print(f"precision at {report['k']}: {report['precision_at_k']:.4f}, recall at {report['k']}: "
                       f"{report['recall_at_k']:.4f}")
-    table = Table(box=None)
-    for column in ("label", "precision", "recall", "F1", "support"):
-        table.add_column(column, justify="left" if column == "label" else "right")
-    for label, row in report["per_label"].items():
-        table.add_row(label, f"{row['precision']:.4f}", f"{row['recall']:.4f}", f"{row['f1']:.4f}",
-                      f"{row['support']:,}")
-    console.print(table)
+    console.print(scores_table(report["per_label"], "label"))
     if "confusion" not in report:
         return
     matrix = Table(title="confusion (rows: true, columns: predicted)", title_justify="left", box=None)

@@ -8,4 +8,4 @@ baseline's counts; export.py writes the ONNX graph; inference.py evaluates; comm
 
 from rnncli.tasks import TaskSpec
 
-TASK = TaskSpec("lm", "language model", "language", counted=("ngram",))
+TASK = TaskSpec("lm", "language model", "language", counted=("ngram",), counted_part="ngram:open_counted")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
@@ -126,8 +127,10 @@ def _transitions(sequences: list[list[int]], size: int, order: int) -> np.ndarra
 
 def _deleted_interpolation(uni: Counter, bi: Counter, tri: Counter, history: Counter, pair_history: Counter,
                            total: int, order: int) -> list[float]:
-    """Each n-gram's count goes to the order whose estimate, without that one occurrence, is best."""
-    weights = [0.0] * order
+    """Each n-gram's count goes to the order whose estimate, without that one occurrence, is best;
+    each order starts from one count, so that no order's weight is zero (where the data never
+    lets the lower orders win, an unseen history would otherwise be impossible)."""
+    weights = [1.0] * order
     grams = tri if order == 3 else bi
     for gram, n in grams.items():
         c = gram[-1]
@@ -216,3 +219,52 @@ def from_tables(tables: dict[str, np.ndarray], meta: dict[str, Any]) -> HMM:
 def meta(model: HMM) -> dict[str, Any]:
     return {"order": model.order, "tags": model.tags, "words": sorted(model.words, key=model.words.__getitem__),
             "suffixes": sorted(model.suffixes, key=model.suffixes.__getitem__)}
+
+
+def save(model: HMM, directory: Path) -> None:
+    """The tables as safetensors and the word and suffix lists as JSON (no pickle), written atomically."""
+    from safetensors.numpy import save as pack
+
+    from rnncli.fileio import write_bytes, write_json
+    from rnncli.run.files import HMM_TABLES, HMM_WORDS
+
+    write_bytes(directory / HMM_TABLES, pack(tensors(model), metadata={"format": "rnncli-hmm", "version": "1"}))
+    write_json(directory / HMM_WORDS, meta(model), indent=None)
+
+
+class HMMTagger:
+    """A counted HMM as a tagger engine: it decodes whole sentences itself (Viterbi over its own
+    transitions) and gives no probabilities."""
+
+    task, variant, counted = "tag", "hmm", True
+
+    def __init__(self, model: HMM, vocab: Any, labels: list[str]) -> None:
+        self.model, self.vocab, self.labels = model, vocab, list(labels)
+        self._index = {t: i for i, t in enumerate(self.labels)}
+
+    def best_path(self, tokens: Sequence[str]) -> list[int]:
+        return [self._index[t] for t in self.model.tag(tokens)]
+
+    def crf(self) -> None:
+        return None
+
+
+def open_counted(path: Path, config: Any) -> HMMTagger:
+    """An HMM run's engine, read without torch, its files checked against config.json."""
+    from safetensors import SafetensorError
+    from safetensors.numpy import load_file
+
+    from rnncli.errors import FormatError
+    from rnncli.fileio import read_json
+    from rnncli.run.directory import RunDir
+    from rnncli.run.files import HMM_TABLES, HMM_WORDS, VOCAB
+    from rnncli.text.vocab import load_vocab
+
+    try:
+        model = from_tables(load_file(str(path / HMM_TABLES)), read_json(path / HMM_WORDS))
+    except (SafetensorError, KeyError, ValueError, TypeError, OSError) as exc:
+        raise FormatError(f"{path}: not a valid HMM tagger ({str(exc).splitlines()[0][:200]})") from None
+    labels = RunDir(path).load_labels(config.num_labels)
+    if not set(model.tags) <= set(labels):
+        raise FormatError(f"{path / HMM_WORDS} has tags its run does not list")
+    return HMMTagger(model, load_vocab(path / VOCAB), labels)

@@ -1,0 +1,109 @@
+"""What a tagger engine is used for: tagging sentences (``tag``) and the figures users judge it by
+on held-out data (``evaluate``), whichever engine computes the scores. No torch.
+
+An engine gives each token's score per tag (``scores``) and, for a CRF tagger, the CRF's start,
+transition and end scores (``crf``); decoding is written here once: the likeliest tag of each
+token, or the CRF's best sequence (Viterbi), with each chosen tag's probability (the softmax, or
+the CRF's marginal by forward-backward).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from rnncli.infer.batching import INFERENCE_BATCH, length_batches
+from rnncli.infer.evaluation import EvaluateOptions
+from rnncli.tasks.tagging.features import alphabet, char_ids, padded_chars, word_ids, word_index
+from rnncli.text.vocab import UNK
+
+Tagged = list[tuple[str, float | None, list[tuple[str, float]]]]  # per token: tag, its probability, the top k
+
+
+def _log_softmax(x: np.ndarray) -> np.ndarray:
+    shifted = x - x.max(-1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(-1, keepdims=True))
+
+
+def _logsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    top = x.max(axis=axis, keepdims=True)
+    return (top + np.log(np.exp(x - top).sum(axis=axis, keepdims=True))).squeeze(axis)
+
+
+def crf_viterbi(scores: np.ndarray, start: np.ndarray, transitions: np.ndarray, end: np.ndarray) -> list[int]:
+    """The best tag sequence of one sentence's (time, tags) scores under a linear-chain CRF."""
+    best = start + scores[0]
+    back = []
+    for row in scores[1:]:
+        candidates = best[:, None] + transitions
+        back.append(candidates.argmax(0))
+        best = candidates.max(0) + row
+    path = [int((best + end).argmax())]
+    for pointers in reversed(back):
+        path.append(int(pointers[path[-1]]))
+    return path[::-1]
+
+
+def crf_marginals(scores: np.ndarray, start: np.ndarray, transitions: np.ndarray, end: np.ndarray) -> np.ndarray:
+    """P(tag at each position | sentence) under the CRF, by forward-backward: (time, tags)."""
+    alpha = [start + scores[0]]
+    for row in scores[1:]:
+        alpha.append(_logsumexp(alpha[-1][:, None] + transitions, 0) + row)
+    beta = [end]
+    for row in scores[:0:-1]:
+        beta.append(_logsumexp(transitions + (row + beta[-1])[None, :], 1))
+    beta = beta[::-1]
+    log_z = _logsumexp(alpha[-1] + end, 0)
+    return np.exp(np.stack(alpha) + np.stack(beta) - log_z)
+
+
+def decode(engine: Any, tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
+           top: int = 1) -> list[Tagged]:
+    """The tags of each sentence (a list of tokens), each with its probability and the ``top`` most
+    likely tags of that token, in the order given; a counted HMM decodes sentences itself and gives
+    no probabilities."""
+    if getattr(engine, "counted", False):
+        return [[(engine.labels[j], None, []) for j in engine.best_path(t)] if t else [] for t in tokens]
+    index, letters = word_index(engine.vocab), alphabet(engine.vocab)
+    words = [word_ids(index, t) for t in tokens]
+    crf = engine.crf()
+    out: list[Tagged] = [[] for _ in tokens]
+    for chosen, ids, lengths in length_batches(words, batch_size):
+        chars = padded_chars([char_ids(letters, tokens[i]) for i in chosen], ids.shape[1])
+        scores = np.asarray(engine.scores(ids, chars, lengths), dtype=np.float64)
+        for row, i in enumerate(chosen):
+            n = len(tokens[i])
+            if n == 0:
+                continue
+            sentence = scores[row, :n]
+            if crf is None:
+                probs = np.exp(_log_softmax(sentence))
+                path = probs.argmax(1).tolist()
+            else:
+                probs = crf_marginals(sentence, *crf)
+                path = crf_viterbi(sentence, *crf)
+            out[i] = [(engine.labels[j], float(probs[k, j]),
+                       [(engine.labels[a], float(probs[k, a])) for a in np.argsort(-probs[k], kind="stable")[:top]])
+                      for k, j in enumerate(path)]
+    return out
+
+
+def evaluate(engine: Any, path: str, options: EvaluateOptions) -> dict[str, Any]:
+    """Token accuracy, accuracy on words the run's vocabulary lacks, per-tag figures, the most
+    confused pairs and, for BIO/BIOES tags, entity scores; tags the run never saw are counted and
+    named (their tokens count as errors)."""
+    from rnncli.tasks.tagging.scores import tagging_metrics
+    from rnncli.text.tagged import read_tagged
+
+    sentences = read_tagged(path, tag_column=options.tag_column, encoding=options.encoding, errors=options.errors)
+    tokens = [s.tokens for s in sentences]
+    predicted = [[tag for tag, _, _ in tagged] for tagged in decode(engine, tokens)]
+    known = word_index(engine.vocab)
+    report = tagging_metrics(tokens, [s.tags or [] for s in sentences], predicted,
+                             lambda w: word_ids(known, [w])[0] != UNK, engine.labels)
+    if "unknown_tags" in report:
+        unknown = report["unknown_tags"]
+        options.warn(f"tag(s) only in {path}, never seen in training: {', '.join(list(unknown)[:5])} "
+                     f"({sum(unknown.values()):,} tokens, counted as errors)")
+    return {**report, "source": path}

@@ -1,0 +1,85 @@
+"""Training a tagger (many-to-many): sentences batched by length, the loss over their real tokens,
+and validation token accuracy, by which the best checkpoint is chosen."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from rnncli.data import ClassBatches
+from rnncli.distributed import current
+from rnncli.infer.batching import INFERENCE_BATCH, length_batches, pad
+from rnncli.models.config import ModelConfig
+from rnncli.models.tagger import Tagger
+from rnncli.tasks.tagging.engine import TorchTagger
+from rnncli.tasks.tagging.features import padded_chars
+from rnncli.tasks.tagging.planning import score
+from rnncli.training import Task
+
+Encoded = tuple[list[list[int]], list[list[list[int]]], list[list[int]]]  # word ids, char ids, tag ids
+
+
+def build_model(config: ModelConfig) -> Tagger:
+    return Tagger(config)
+
+
+def _tensors(encoded: Encoded, chosen: list[int]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    words, chars, tags = encoded
+    tokens, lengths = pad([words[i] for i in chosen])
+    targets, _ = pad([tags[i] for i in chosen])
+    letters = padded_chars([chars[i] for i in chosen], tokens.shape[1])
+    return (torch.from_numpy(tokens), torch.from_numpy(letters), torch.from_numpy(lengths),
+            torch.from_numpy(targets))
+
+
+class TaggingTask(Task):
+    unit = "tokens"
+
+    def __init__(self, train: Encoded, valid: Encoded, labels: list[str], batch_size: int, device: torch.device,
+                 precision: str, seed: int = 0) -> None:
+        self.train, self.valid, self.labels = train, valid, labels
+        self.batches = ClassBatches(train[0], list(range(len(train[0]))), batch_size, shuffle=True, seed=seed)
+        self.device, self.precision = device, precision
+
+    def steps_per_epoch(self) -> int:
+        return len(self.batches)
+
+    def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
+        dist = current()  # each rank takes every world-th sentence of the global batch, as classifiers do
+        chosen = self.batches.batch(epoch, index, dist.rank, dist.world)[2].tolist()
+        tokens, chars, lengths, targets = (t.to(self.device) for t in _tensors(self.train, chosen))
+        mask = torch.arange(tokens.shape[1], device=self.device)[None, :] < lengths[:, None]
+        scores = model(tokens, chars, lengths.cpu())
+        core = model.module if hasattr(model, "module") else model
+        return core.loss(scores, targets, mask), int(mask.sum())
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        """Validation loss (nats per token, of the softmax or the CRF's sequences) and accuracy of
+        the decoded tags, through the engine that serves the model."""
+        from rnncli.tasks.tagging.inference import crf_viterbi
+
+        core = model.module if hasattr(model, "module") else model
+        engine = TorchTagger(core, self.device, self.precision, labels=self.labels)
+        crf = engine.crf()
+        total = right = 0
+        loss = 0.0
+        for chosen, _, _ in length_batches(self.valid[0], INFERENCE_BATCH):
+            tokens, chars, lengths, targets = _tensors(self.valid, chosen)
+            scores = engine.scores(tokens.numpy(), chars.numpy(), lengths.numpy())
+            mask = torch.arange(tokens.shape[1])[None, :] < lengths[:, None]
+            with torch.no_grad():
+                loss += float(core.loss(torch.from_numpy(scores).to(self.device), targets.to(self.device),
+                                        mask.to(self.device))) * int(mask.sum())
+            for row, n in enumerate(lengths.tolist()):
+                gold = targets[row, :n].numpy()
+                path = scores[row, :n].argmax(1) if crf is None else np.array(crf_viterbi(scores[row, :n], *crf))
+                right += int((path == gold).sum())
+                total += n
+        return {"val_loss": loss / max(1, total), "accuracy": right / max(1, total)}
+
+    def score(self, metrics: dict[str, float]) -> float:
+        return score(metrics)
+
+    def eval_size(self) -> int:
+        return sum(len(s) for s in self.valid[0])

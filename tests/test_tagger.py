@@ -1,0 +1,157 @@
+"""Taggers end to end with tiny models: train (task inferred from CoNLL-U), tag in every format,
+evaluate, serve by ONNX as by torch, count an HMM, and refuse bad input with one error line."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from tests.conftest import assert_one_error
+
+TINY = ["--embed", "16", "--hidden", "16", "--batch-size", "8", "--threads", "1", "-q"]
+NOUNS, VERBS, ADJS = ["cat", "dog", "can", "mat", "bird"], ["sat", "ran", "saw", "can"], ["red", "big", "old"]
+
+
+def sentence(rng: random.Random) -> list[tuple[str, str]]:
+    """DET (ADJ) NOUN VERB DET NOUN . -- 'can' is a noun after a determiner and a verb after a noun."""
+    words = [("the", "DET")] + ([(rng.choice(ADJS), "ADJ")] if rng.random() < 0.5 else [])
+    words += [(rng.choice(NOUNS), "NOUN"), (rng.choice(VERBS), "VERB"), ("a", "DET"), (rng.choice(NOUNS), "NOUN")]
+    return words + [(".", "PUNCT")]
+
+
+def conllu(sentences: list[list[tuple[str, str]]]) -> str:
+    return "".join(f"# sent_id = {k}\n" + "".join(f"{i}\t{w}\t_\t{t}\t_\t_\t0\t_\t_\t_\n"
+                                                  for i, (w, t) in enumerate(s, 1)) + "\n"
+                   for k, s in enumerate(sentences))
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory):
+    """A tiny treebank, and a tagger trained on it (shared by the tests that only read it)."""
+    from typer.testing import CliRunner
+
+    from rnncli.cli import app
+
+    root = tmp_path_factory.mktemp("tag")
+    rng = random.Random(0)
+    (root / "train.conllu").write_text(conllu([sentence(rng) for _ in range(300)]))
+    (root / "dev.conllu").write_text(conllu([sentence(rng) for _ in range(40)]))
+    run = root / "run"
+    result = CliRunner().invoke(app, ["train", str(root / "train.conllu"), "--valid", str(root / "dev.conllu"),
+                                      "-o", str(run), "--max-steps", "150", "--lr", "0.01", "--dropout", "0", *TINY])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads((run / "config.json").read_text())["task"] == "tag"  # inferred from the data
+    return root, run
+
+
+def test_a_tagger_learns_context_and_spelling(tagged, cli):
+    root, run = tagged
+    out = cli.ok("tag", "-c", run, "--weights", "last", "--device", "cpu", input="the can saw a cat .\nthe dog can\n")
+    assert out.stdout == "the/DET can/NOUN saw/VERB a/DET cat/NOUN ./PUNCT\nthe/DET dog/NOUN can/VERB\n"
+    report = json.loads(cli.ok("evaluate", "-c", run, root / "dev.conllu", "--json").stdout)
+    assert report["accuracy"] > 0.98 and report["tokens"] == sum(1 for line in (root / "dev.conllu").read_text()
+                                                                   .splitlines() if line[:1].isdigit())
+    assert set(report) >= {"accuracy", "unseen_accuracy", "per_tag", "confused"} and "entity" not in report
+
+
+def test_formats_jsonl_and_conllu(tagged, cli):
+    root, run = tagged
+    row = json.loads(cli.ok("tag", "-c", run, "-f", "jsonl", "-k", "2", input="the old bird ran\n").stdout)
+    assert row["tokens"] == ["the", "old", "bird", "ran"] and len(row["probs"]) == 4 and len(row["top"][0]) == 2
+    assert row["top"][0][0] == [row["tags"][0], row["probs"][0]]
+    blank = (root / "dev.conllu").read_text().replace("\tNOUN\t", "\t_\t")
+    (root / "blank.conllu").write_text(blank)
+    filled = cli.ok("tag", "-c", run, root / "blank.conllu").stdout
+    assert filled.count("\n") == blank.count("\n") and "\tNOUN\t" in filled and filled.startswith("# sent_id = 0\n")
+    assert cli.ok("tag", "-c", run, input="\n").stdout == "\n"
+
+
+def test_the_export_serves_what_torch_serves(tagged, cli):
+    root, run = tagged
+    cli.ok("export", "-c", run)
+    data = "the red mat sat a can .\nthe cat can\n"
+    by_onnx = cli.ok("tag", "-c", run, "-f", "jsonl", input=data).stdout
+    by_torch = cli.ok("tag", "-c", run, "-f", "jsonl", "--weights", "best", "--device", "cpu", input=data).stdout
+    for a, b in zip(by_onnx.splitlines(), by_torch.splitlines()):
+        a, b = json.loads(a), json.loads(b)
+        assert a["tags"] == b["tags"] and a["probs"] == pytest.approx(b["probs"], abs=1e-4)
+
+
+def test_python_api(tagged):
+    import rnncli
+
+    root, run = tagged
+    assert rnncli.load(run).tag(["the cat sat", ["a", "dog"]])[0] == [("the", "DET"), ("cat", "NOUN"),
+                                                                      ("sat", "VERB")]
+
+
+def test_the_hmm_is_counted_and_served_without_torch(tagged, cli, tmp_path):
+    from tests.conftest import probe_command
+
+    root, _ = tagged
+    run = tmp_path / "hmm"
+    result = cli.ok("train", root / "train.conllu", "--valid", root / "dev.conllu", "-o", run, "--model", "hmm", "-q")
+    assert result.stdout == ""
+    assert cli.ok("tag", "-c", run, input="the can saw a cat .\n").stdout == \
+        "the/DET can/NOUN saw/VERB a/DET cat/NOUN ./PUNCT\n"
+    assert json.loads(cli.ok("evaluate", "-c", run, root / "dev.conllu", "--json").stdout)["accuracy"] > 0.98
+    out, modules = probe_command("tag", "-c", str(run), stdin="the dog ran\n")
+    assert out == "the/DET dog/NOUN ran/VERB\n" and "torch" not in modules
+    assert_one_error(cli("train", root / "train.conllu", "-o", tmp_path / "h2", "--model", "hmm", "--hidden", "8"),
+                     2, "--hidden does not apply to --model hmm")
+
+
+def test_unseen_tags_at_evaluate_are_counted_and_named(tagged, cli):
+    root, run = tagged
+    (root / "odd.conllu").write_text(conllu([[("the", "DET"), ("cat", "X-ODD")]]))
+    result = cli.ok("evaluate", "-c", run, root / "odd.conllu", "--json")
+    assert json.loads(result.stdout)["unknown_tags"] == {"X-ODD": 1}
+    assert "X-ODD" in result.stderr and "never seen in training" in result.stderr
+
+
+@pytest.mark.parametrize("text, message", [
+    ("1\tthe\t_\tDET\t_\t_\t0\t_\t_\n", "d.conllu:1: 9 tab-separated columns; CoNLL-U has 10"),
+    ("1\tthe\t_\t_\t_\t_\t0\t_\t_\t_\n", "d.conllu:1: no tag in the upos column"),
+    ("", "no tagged sentences"),
+])
+def test_bad_training_data_is_one_error_and_writes_nothing(cli, tmp_path, text, message):
+    data = tmp_path / "d.conllu"
+    data.write_text(text)
+    assert_one_error(cli("train", data, "-o", tmp_path / "run", "--task", "tag", *TINY), 1, message)
+    assert not (tmp_path / "run").exists()
+
+
+def test_bad_columns_are_one_error(cli, tmp_path):
+    data = tmp_path / "d.txt"
+    data.write_text("the DET\ncat NOUN\n\na DET\n")
+    assert_one_error(cli("train", data, "-o", tmp_path / "run", "--task", "tag", "--tag-column", "4", *TINY),
+                     1, "no tag column 4 on a line of 2 columns")
+    data.write_text("the DET\ncat\n")
+    assert_one_error(cli("train", data, "-o", tmp_path / "run", "--task", "tag", *TINY), 1, "a token without a tag")
+    assert_one_error(cli("train", data, "-o", tmp_path / "run", "--level", "char", "--task", "tag", *TINY), 2,
+                     "--level char does not apply")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_classifier_run_is_refused_by_tag(cli, tmp_path):
+    from tests.conftest import SAMPLE
+
+    run = tmp_path / "c"
+    cli.ok("train", SAMPLE / "topics.tsv", "-o", run, "--max-steps", "2", *TINY)
+    assert_one_error(cli("tag", "-c", run, input="a b\n"), 1, "holds a classifier; this command needs a tagger")
+
+
+def test_task_inferred_from_columns_and_jsonl(tmp_path):
+    from rnncli.args import TrainArgs
+    from rnncli.prepare import task_of
+
+    rng = random.Random(1)
+    columns = tmp_path / "d.txt"
+    columns.write_text("".join("".join(f"{w} {t}\n" for w, t in sentence(rng)) + "\n" for _ in range(5)))
+    lines = tmp_path / "d.jsonl"
+    lines.write_text(json.dumps({"tokens": ["a"], "tags": ["DET"]}) + "\n")
+    for path in (columns, lines):
+        assert task_of(TrainArgs.of(corpus=[str(path)]), [str(path)], lambda message: None) == "tag"
+
