@@ -1,6 +1,6 @@
 """Every benchmark, one table: measure, rnncli, peer or baseline, ratio (measured in one run).
 
-    python bench/run.py --quick     # under 10 minutes on a 2-core CPU
+    python bench/run.py --quick     # about 25 minutes on a 2-core CPU
     python bench/run.py             # longer repeats, tinyshakespeare with its full 120 s budget
 """
 
@@ -14,6 +14,7 @@ import encode
 import generate
 import quality
 import serve
+import tag
 import train
 import workflows
 from common import machine, print_table
@@ -25,7 +26,8 @@ def main() -> None:
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
-                         ("classify", classify), ("serve", serve), ("workflows", workflows), ("quality", quality)):
+                         ("classify", classify), ("serve", serve), ("tag", tag), ("workflows", workflows),
+                         ("quality", quality)):
         started = time.time()
         part = module.run(quick)
         print(f"[{name}: {time.time() - started:.0f}s]", file=sys.stderr, flush=True)

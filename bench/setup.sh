@@ -3,3 +3,5 @@
 set -euo pipefail
 apt-get update -qq
 apt-get install -y -qq fasttext sentencepiece >/dev/null
+# the classical taggers of shared/peers/tag_peers.py, into the interpreter that runs the benchmarks
+python -m pip install -q nltk python-crfsuite

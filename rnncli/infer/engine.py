@@ -56,3 +56,18 @@ class ClassifierEngine(Protocol):
 
     def thresholds(self) -> float | np.ndarray:
         """A multi-label classifier's decision threshold, one for all labels or one per label."""
+
+
+class TaggerEngine(Protocol):
+    task: str
+    variant: str
+    vocab: "Vocab"
+    labels: Sequence[str]
+
+    def scores(self, tokens: np.ndarray, chars: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+        """Each token's score per tag (batch, time, tags) of padded sentences: word ids (batch,
+        time), their characters' ids (batch, time, characters), 0 padding, and the lengths."""
+
+    def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """A CRF tagger's start, transition and end scores; None where tags are chosen per token.
+        (A counted HMM instead gives ``best_path(tokens)`` and ``counted = True``.)"""

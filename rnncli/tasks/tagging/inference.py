@@ -9,7 +9,7 @@ the CRF's marginal by forward-backward).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import numpy as np
 
@@ -17,6 +17,9 @@ from rnncli.infer.batching import INFERENCE_BATCH, length_batches
 from rnncli.infer.evaluation import EvaluateOptions
 from rnncli.tasks.tagging.features import alphabet, char_ids, padded_chars, word_ids, word_index
 from rnncli.text.vocab import UNK
+
+if TYPE_CHECKING:
+    from rnncli.infer.engine import TaggerEngine
 
 Tagged = list[tuple[str, float | None, list[tuple[str, float]]]]  # per token: tag, its probability, the top k
 
@@ -58,7 +61,7 @@ def crf_marginals(scores: np.ndarray, start: np.ndarray, transitions: np.ndarray
     return np.exp(np.stack(alpha) + np.stack(beta) - log_z)
 
 
-def decode(engine: Any, tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
+def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
            top: int = 1) -> list[Tagged]:
     """The tags of each sentence (a list of tokens), each with its probability and the ``top`` most
     likely tags of that token, in the order given; a counted HMM decodes sentences itself and gives
@@ -89,7 +92,7 @@ def decode(engine: Any, tokens: Sequence[Sequence[str]], batch_size: int = INFER
     return out
 
 
-def evaluate(engine: Any, path: str, options: EvaluateOptions) -> dict[str, Any]:
+def evaluate(engine: "TaggerEngine", path: str, options: EvaluateOptions) -> dict[str, Any]:
     """Token accuracy, accuracy on words the run's vocabulary lacks, per-tag figures, the most
     confused pairs and, for BIO/BIOES tags, entity scores; tags the run never saw are counted and
     named (their tokens count as errors)."""
