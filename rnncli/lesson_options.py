@@ -37,9 +37,10 @@ class PlotArgs:
 @dataclass(frozen=True)
 class SampleDataArgs:
     kind: str = command_option(None, argument=True, required=True,
-                               choices=("english", "topics", "word-order", "long-range", "multi-label"), help=(
-                                   "english (text), topics, word-order or long-range (label<TAB>text), multi-label "
-                                   "(__label__a __label__b text)."))
+                               choices=("english", "topics", "word-order", "long-range", "multi-label", "entities"),
+                               help=("english (text), topics, word-order or long-range (label<TAB>text), multi-label "
+                                     "(__label__a __label__b text), entities (token TAG lines, BIO tags; --lines "
+                                     "counts sentences)."))
     output: str | None = command_option(None, flags=("--output", "-o"),
                                         help="File to write (atomically); stdout if absent.")
     lines: int = command_option(2000, min=1, max=1_000_000_000, help="Number of lines (written as they are made).")

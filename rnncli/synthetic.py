@@ -179,7 +179,47 @@ def long_range(lines: int = 4000, seed: int = 0, distance: int = 50) -> Iterator
         yield f"{key}\t{key} {tail}"
 
 
+AMBIGUOUS = ["Jordan", "Florence", "Austin", "Victoria", "Georgia", "Chester"]  # persons and places alike
+SURNAMES = ["Berg", "Novak", "Frost", "Ito", "Moreau", "Quinn", "Adler", "Sato"]
+ORG_HEADS = ["Acme", "Northwind", "Bluebird", "Jordan", "Victoria", "Summit"]
+ORG_TAILS = ["Bank", "Group", "Mills", "Company", "Press"]
+CUES = {"PER": ["Dr.", "Mrs.", "Mr.", "Professor"], "LOC": ["in", "near", "from", "to"]}
+FILLER_VERBS = ["met", "visited", "called", "thanked", "wrote to", "left"]
+
+
+def _entity(rng: random.Random, kind: str) -> list[str]:
+    if kind == "PER":
+        return [rng.choice(AMBIGUOUS + NAMES)] + ([rng.choice(SURNAMES)] if rng.random() < 0.6 else [])
+    if kind == "ORG":
+        return [rng.choice(ORG_HEADS), rng.choice(ORG_TAILS)]
+    return ([rng.choice(["North", "South", "Port"])] if rng.random() < 0.3 else []) + [rng.choice(AMBIGUOUS)]
+
+
+def _cue(rng: random.Random, kind: str) -> str:
+    return rng.choice(CUES["PER"]) if kind == "PER" else "the"
+
+
+def entities(lines: int = 2000, seed: int = 0) -> Iterator[str]:
+    """Named entities in BIO tags, one ``token TAG`` line per token and a blank line after each of
+    ``lines`` sentences (CoNLL columns). Names such as Jordan or Victoria are persons after a title,
+    places after a preposition and part of an organisation before Bank or Group: the tag depends on
+    the neighbours, and multi-word names need consistent B-/I- tags."""
+    rng = random.Random(seed)
+    for _ in range(lines):
+        words: list[tuple[str, str]] = []
+        subject, object_ = ("PER" if rng.random() < 0.6 else "ORG"), ("PER" if rng.random() < 0.5 else "ORG")
+        for kind, cue in ((subject, _cue(rng, subject)), ("", rng.choice(FILLER_VERBS)), (object_, _cue(rng, object_)),
+                          ("LOC", rng.choice(CUES["LOC"]))):
+            words.append((cue, "O"))
+            name = _entity(rng, kind) if kind else []
+            words.extend((w, ("B-" if i == 0 else "I-") + kind) for i, w in enumerate(name))
+        for word, tag in [*words, (".", "O")]:
+            yield f"{word} {tag}"
+        yield ""
+
+
 GENERATORS: dict[str, Callable[..., Iterator[str]]] = {
+    "entities": entities,
     "english": english,
     "topics": topics,
     "word-order": word_order,

@@ -138,3 +138,17 @@ def test_ud_english_lines_reads_whole():
                                                            "NUM", "PART", "PRON", "PROPN", "PUNCT", "SCONJ", "SYM",
                                                            "VERB", "X"}
     assert looks_tagged(str(LINES / "dev.conllu"))
+
+
+def test_sample_data_entities_are_bio_tagged_sentences(cli, tmp_path):
+    """`rnncli sample-data entities`: CoNLL columns in BIO tags, read back as tagged sentences, in
+    which one name takes different types by its neighbours."""
+    from rnncli.tasks.tagging.scores import entity_spans, is_chunked
+
+    path = tmp_path / "e.txt"
+    cli.ok("sample-data", "entities", "--lines", "200", "-o", path)
+    sentences = read_tagged(str(path))
+    assert len(sentences) == 200 and looks_tagged(str(path))
+    assert is_chunked(t for s in sentences for t in s.tags)
+    kinds = {(s.tokens[start], kind) for s in sentences for kind, start, _ in entity_spans(s.tags)}
+    assert {("Jordan", "PER"), ("Jordan", "LOC"), ("Jordan", "ORG")} <= kinds

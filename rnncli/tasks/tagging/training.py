@@ -3,6 +3,8 @@ and validation token accuracy, by which the best checkpoint is chosen."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 import torch
 from torch import Tensor, nn
@@ -15,9 +17,11 @@ from rnncli.models.tagger import Tagger
 from rnncli.tasks.tagging.engine import TorchTagger
 from rnncli.tasks.tagging.features import padded_chars
 from rnncli.tasks.tagging.planning import score
+from rnncli.text.vocab import UNK
 from rnncli.training import Task
 
 Encoded = tuple[list[list[int]], list[list[list[int]]], list[list[int]]]  # word ids, char ids, tag ids
+SINGLETON_DROP = 0.5  # words seen once in training read as <unk> this often, so <unk> learns (Lample et al. 2016)
 
 
 def build_model(config: ModelConfig) -> Tagger:
@@ -40,7 +44,10 @@ class TaggingTask(Task):
                  precision: str, seed: int = 0) -> None:
         self.train, self.valid, self.labels = train, valid, labels
         self.batches = ClassBatches(train[0], list(range(len(train[0]))), batch_size, shuffle=True, seed=seed)
-        self.device, self.precision = device, precision
+        self.device, self.precision, self.seed = device, precision, seed
+        counts = Counter(i for words in train[0] for i in words)
+        self.singletons = torch.zeros(max(counts, default=0) + 1, dtype=torch.bool)
+        self.singletons[[i for i, n in counts.items() if n == 1]] = True
 
     def steps_per_epoch(self) -> int:
         return len(self.batches)
@@ -48,7 +55,11 @@ class TaggingTask(Task):
     def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
         dist = current()  # each rank takes every world-th sentence of the global batch, as classifiers do
         chosen = self.batches.batch(epoch, index, dist.rank, dist.world)[2].tolist()
-        tokens, chars, lengths, targets = (t.to(self.device) for t in _tensors(self.train, chosen))
+        tokens, chars, lengths, targets = _tensors(self.train, chosen)
+        generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch * 100_003 + index)
+        drop = self.singletons[tokens] & (torch.rand(tokens.shape, generator=generator) < SINGLETON_DROP)
+        tokens, chars, lengths, targets = (t.to(self.device) for t in (tokens.masked_fill(drop, UNK), chars, lengths,
+                                                                       targets))
         mask = torch.arange(tokens.shape[1], device=self.device)[None, :] < lengths[:, None]
         scores = model(tokens, chars, lengths.cpu())
         core = model.module if hasattr(model, "module") else model
