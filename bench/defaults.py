@@ -7,6 +7,7 @@
     python bench/defaults.py word-dropout       # dropout for word models on War and Peace
     python bench/defaults.py word-embed         # embedding width for word models on War and Peace
     python bench/defaults.py word-shape         # batch, window, embedding and schedule cycle of word models
+    python bench/defaults.py tagger [--budget S] # the tagger's shapes on UD LinES dev; --crf on BIO entities
 
 Every figure is a validation figure: classifiers hold out rnncli's own stratified tenth of the
 training file (the test files are never read); language models use the corpus's validation split.
@@ -192,6 +193,40 @@ def word_shape(work: Path) -> None:
             print(json.dumps(row), flush=True)
 
 
+TAGGER_VARIANTS = {"defaults (BiLSTM 128 + character CNN, softmax)": [], "no character CNN": ["--no-char-features"],
+                   "--crf": ["--crf"], "hidden 256": ["--hidden", "256"], "dropout 0.5": ["--dropout", "0.5"]}
+
+
+def tagger(work: Path) -> None:
+    """The tagger's defaults on UD English LinES's dev split (UPOS), one change at a time, and on
+    the BIO entities of `rnncli sample-data entities` (entity F1 of --crf against the softmax):
+    --time-budget from --budget (default 300), seed 0."""
+    budget = sys.argv[sys.argv.index("--budget") + 1] if "--budget" in sys.argv else "300"
+    d = DATA / "ud_english_lines"
+    print(f"taggers, --time-budget {budget}, seed 0: best validation accuracy (UD English LinES dev, UPOS), "
+          "tokens/s, seconds")
+    for name, options in TAGGER_VARIANTS.items():
+        run = work / f"tag-{list(TAGGER_VARIANTS).index(name)}"
+        began = time.perf_counter()
+        rnncli("train", str(d / "train.conllu"), "--valid", str(d / "dev.conllu"), "--time-budget", budget, "--seed",
+               "0", *options, "-o", str(run), "-q", check=True)
+        last = json.loads((run / "metrics.jsonl").read_text().splitlines()[-1])
+        print(json.dumps({"variant": name, "accuracy": round(_best(run, "accuracy"), 4),
+                          "tokens_per_sec": round(last["tokens_per_sec"]), "seconds": round(time.perf_counter() - began)}),
+              flush=True)
+    train, valid = work / "entities.txt", work / "entities-valid.txt"
+    rnncli("sample-data", "entities", "--lines", "3000", "-o", str(train), check=True)
+    rnncli("sample-data", "entities", "--lines", "300", "--seed", "1", "-o", str(valid), check=True)
+    for name, options in (("softmax", []), ("--crf", ["--crf"])):
+        run = work / f"entities-{name.strip('-')}"
+        rnncli("train", str(train), "--valid", str(valid), "--time-budget", "60", "--seed", "0", *options, "-o",
+               str(run), "-q", check=True)
+        report = json.loads(rnncli("evaluate", "-c", str(run), str(valid), "--json", "--weights", "best",
+                                   "--device", "cpu").stdout)
+        print(json.dumps({"entities": name, "entity_f1": round(report["entity"]["f1"], 4),
+                          "accuracy": round(report["accuracy"], 4)}), flush=True)
+
+
 def lm_shapes_hidden(d: Path) -> int:
     """The hidden width the defaults give a word corpus (whitespace tokens of its training file)."""
     from rnncli.tasks.language.planning import lm_shapes
@@ -203,7 +238,7 @@ def lm_shapes_hidden(d: Path) -> int:
 if __name__ == "__main__":
     rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size,
              "char-window": char_window, "word-dropout": word_dropout, "word-embed": word_embed,
-             "word-shape": word_shape}
+             "word-shape": word_shape, "tagger": tagger}
     chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
     scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
     for rule in chosen:
