@@ -2,6 +2,7 @@
 
     python bench/run.py --quick     # about 25 minutes on a 2-core CPU
     python bench/run.py             # longer repeats, tinyshakespeare with its full 120 s budget
+    python bench/run.py --quick --skip tag,quality   # leave parts out (names as printed)
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from common import machine, print_table
 
 def main() -> None:
     quick = "--quick" in sys.argv
+    skip = set(sys.argv[sys.argv.index("--skip") + 1].split(",")) if "--skip" in sys.argv else set()
     began = time.time()
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
                          ("classify", classify), ("serve", serve), ("tag", tag), ("workflows", workflows),
                          ("quality", quality)):
+        if name in skip:
+            continue
         started = time.time()
         part = module.run(quick)
         print(f"[{name}: {time.time() - started:.0f}s]", file=sys.stderr, flush=True)

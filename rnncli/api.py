@@ -191,6 +191,11 @@ class Run:
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """One vector per text: a classifier's pooled encoder state (what its output layer reads), a
         language model's top-layer state after the text (read after ``<eos>``, as training reads it)."""
+        from rnncli.tasks import task as task_spec
+
+        if not hasattr(self.engine, "embed"):
+            raise InputError(f"{self.path} holds a {task_spec(self.task).title}, whose vectors are per token: embed reads language "
+                             "models and classifiers (--words prints any run's word vectors)")
         return self.engine.embed(list(texts), batch_size)  # type: ignore[no-any-return]
 
     def word_vectors(self) -> tuple[list[str], np.ndarray]:

@@ -45,9 +45,12 @@ def parameters(path: Path) -> int:
 
 
 def _ngrams(run: RunDir) -> int | None:
-    """An n-gram run's stored n-grams and contexts (its parameters, as it were)."""
-    from rnncli.run.files import NGRAM as NGRAM_FILE
+    """A counted run's stored entries (its parameters, as it were): an n-gram run's n-grams and
+    contexts, an HMM's table entries."""
+    from rnncli.run.files import HMM_TABLES, NGRAM as NGRAM_FILE
 
+    if run.file(HMM_TABLES).is_file():
+        return sum(math.prod(shape) for shape in tensor_shapes(run.file(HMM_TABLES)).values())
     if not run.file(NGRAM_FILE).is_file():
         return None
     return sum(math.prod(shape) for name, shape in tensor_shapes(run.file(NGRAM_FILE)).items()

@@ -146,11 +146,11 @@ def test_resume_keeps_the_saved_run_and_applies_what_the_user_gave_now():
 
 
 def test_resume_keeps_the_schedule_cycles_of_a_word_model():
-    saved = lm_plan(3_266_296, "word", 41_000, time_budget=444)
-    assert saved.loop.cycle_steps == 1004  # two passes of 502 updates
+    saved = lm_plan(8_000_000, "word", 41_000, time_budget=444)
+    assert saved.loop.cycle_steps == 1230  # two passes of 615 updates (32 x 70 tokens each)
     args = resumed(saved.args, TrainArgs.of(output="r", resume=True, time_budget=100))
     plan = plan_run(args, "lm", saved.tokenizer, CorpusFacts(1, 1, 41_000, "word"), CPU2, saved)
-    assert plan.loop.cycle_steps == 1004 and plan.loop.patience == 3 and plan.loop.time_budget == 100
+    assert plan.loop.cycle_steps == 1230 and plan.loop.patience == 3 and plan.loop.time_budget == 100
 
 
 @pytest.mark.parametrize("option, value", [("hidden", 128), ("batch_size", 4), ("level", "word"), ("model", "gru")])

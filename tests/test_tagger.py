@@ -155,3 +155,17 @@ def test_task_inferred_from_columns_and_jsonl(tmp_path):
     for path in (columns, lines):
         assert task_of(TrainArgs.of(corpus=[str(path)]), [str(path)], lambda message: None) == "tag"
 
+
+
+def test_info_describes_taggers_and_embed_refuses_them(tagged, cli, tmp_path):
+    root, run = tagged
+    facts = json.loads(cli.ok("info", "-c", run, "--json").stdout)
+    assert facts["task"] == "tag" and facts["labels"] == ["ADJ", "DET", "NOUN", "PUNCT", "VERB"]
+    assert facts["best"]["accuracy"] > 0.9 and facts["parameters"] > 1000
+    assert_one_error(cli("embed", "-c", run, input="the cat\n"), 1, "whose vectors are per token")
+    assert cli.ok("embed", "-c", run, "--words").stdout.count("\n") > 10
+    hmm = tmp_path / "hmm"
+    cli.ok("train", root / "train.conllu", "-o", hmm, "--model", "hmm", "-q")
+    facts = json.loads(cli.ok("info", "-c", hmm, "--json").stdout)
+    assert facts["model"]["kind"] == "hmm" and facts["parameters"] > 100
+    assert "counted (transitions interpolated" in cli.ok("info", "-c", hmm).stderr + cli.ok("info", "-c", hmm).stdout

@@ -13,6 +13,10 @@ from rnncli.infer.options import InfoArgs
 METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1")
 
 
+COUNTED = {"ngram": "counted (Kneser-Ney discounts per order)",
+           "hmm": "counted (transitions interpolated by deleted interpolation, suffixes for unseen words)"}
+
+
 def _info(args: InfoArgs) -> None:
     """A run's task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
     from rnncli.api import describe
@@ -41,9 +45,9 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     rows = [("run", facts["path"]), ("task", f"{model['kind']} {kind}"),
             ("parameters", f"{facts['parameters']:,}" if facts["parameters"] is not None else "no checkpoint yet"),
             ("vocabulary", f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens"),
-            ("model", f"order {model['order']}, counted" if model["kind"] == "ngram" else
+            ("model", f"order {model['order']}, counted" if model["kind"] in COUNTED else
              ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
-            ("training", "counted (Kneser-Ney discounts per order)" if model["kind"] == "ngram" else
+            ("training", COUNTED[model["kind"]] if model["kind"] in COUNTED else
              f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
             ("machine", f"{machine['device']}, {machine['precision']}, {machine['threads']} threads{processes}"),
             ("given", given),
