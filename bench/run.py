@@ -1,6 +1,6 @@
 """Every benchmark, one table: measure, rnncli, peer or baseline, ratio (measured in one run).
 
-    python bench/run.py --quick     # about 25 minutes on a 2-core CPU
+    python bench/run.py --quick     # about 30 minutes on a 2-core CPU (22 without tag, on AVX2)
     python bench/run.py             # longer repeats, tinyshakespeare with its full 120 s budget
     python bench/run.py --quick --skip tag,quality   # leave parts out (names as printed)
 """
