@@ -70,7 +70,7 @@ def rnncli(*args: str, **kwargs) -> subprocess.CompletedProcess:  # type: ignore
 
 def print_table(title: str, rows: list[Row]) -> None:
     header = ("measure", "rnncli", "peer or baseline", "ratio", "runs", "goal", "met")
-    cells = [header] + [(r.measure, r.rnncli, r.peer, "" if r.ratio is None else f"{r.ratio:.2f}x",
+    cells = [header] + [(r.measure.replace("|", "\\|"), r.rnncli, r.peer, "" if r.ratio is None else f"{r.ratio:.2f}x",
                          "" if r.rnncli == "skipped" else r.runs(), r.goal, r.met()) for r in rows]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     print(f"\n{title}")
@@ -80,5 +80,5 @@ def print_table(title: str, rows: list[Row]) -> None:
         print("| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |")
     notes = [f"- {r.measure}: {r.note}" for r in rows if r.note]
     if notes:
-        print("\n".join(notes))
+        print("\n" + "\n".join(notes))  # a blank line: Markdown would read the notes as rows
     sys.stdout.flush()
