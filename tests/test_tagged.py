@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from rnncli.errors import ConfigError, InputError
@@ -116,6 +116,8 @@ tokens = st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(tokens, min_size=1, max_size=4))
+@example([["{"]])
+@example([['{"tokens":', "[]}"]])
 def test_written_sentences_read_back_in_every_format(tmp_path_factory, sentences):
     """Sentences written as CoNLL columns, CoNLL-U or JSON lines read back as they were."""
     tagged = [(words, [f"T{len(w)}" for w in words]) for words in sentences]

@@ -54,7 +54,7 @@ def detect(path: str, first: str | None) -> str:
     if first is None:
         return "conll"
     stripped = first.strip()
-    if stripped.startswith("{"):
+    if _json_object(stripped) is not None:
         return "jsonl"
     if stripped.startswith("#"):
         return "conllu"
@@ -87,12 +87,9 @@ def looks_tagged(path: str, probe_lines: int = 200) -> bool:
         return False
     if not lines:
         return False
-    if lines[0].lstrip().startswith("{"):
-        try:
-            first = json.loads(lines[0])
-        except json.JSONDecodeError:
-            return False
-        return isinstance(first, dict) and "tokens" in first and "tags" in first
+    first = _json_object(lines[0])
+    if first is not None:
+        return "tokens" in first and "tags" in first
     if detect(path, next((x for x in lines if not x.startswith("#")), None)) == "conllu":
         return True
     rows = [_columns(line) for line in lines]
@@ -100,6 +97,17 @@ def looks_tagged(path: str, probe_lines: int = 200) -> bool:
     short = all(0 < len(f) <= MAX_FIELD and " " not in f for r in rows for f in r)
     tags = len({r[-1] for r in rows})
     return breaks > 0 and 2 <= width <= 10 and count >= 0.9 * len(rows) and short and tags <= max(10, len(rows) // 2)
+
+
+def _json_object(line: str) -> dict | None:
+    """The line as a JSON object, or None: a CoNLL token may well be ``{``."""
+    if not line.lstrip().startswith("{"):
+        return None
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _columns(line: str) -> list[str]:
