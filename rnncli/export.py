@@ -106,8 +106,6 @@ def exportable(config: Any) -> str | None:
     """Why a model cannot be exported, or None."""
     if config.kind in ("ngram", "hmm"):
         return f"an {config.kind} model is served from its tables, without torch, already"
-    if config.crf:
-        return "CRF taggers are not exported yet (their Viterbi decoding reads the CRF's transitions)"
     if config.multi_label:
         return "multi-label classifiers are not exported yet (their sigmoid outputs and threshold)"
     if config.kind == "bow":

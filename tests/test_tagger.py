@@ -79,6 +79,25 @@ def test_the_export_serves_what_torch_serves(tagged, cli):
         assert a["tags"] == b["tags"] and a["probs"] == pytest.approx(b["probs"], abs=1e-4)
 
 
+def test_a_crf_tagger_exports_and_decodes_as_torch_does(tagged, cli, tmp_path):
+    """The CRF's transition scores travel in the ONNX model's metadata: Viterbi paths and marginals
+    served without torch match torch's, for fp32 and (tags only) int8."""
+    root, _ = tagged
+    run = tmp_path / "crf"
+    cli.ok("train", root / "train.conllu", "--valid", root / "dev.conllu", "-o", run, "--crf", "--max-steps", "40", "--precision", "fp32",
+           "--lr", "0.01", *TINY)
+    data = "the red mat sat a can .\nthe cat can\n"
+    by_torch = [json.loads(x) for x in cli.ok("tag", "-c", run, "-f", "jsonl", "--weights", "best", "--device", "cpu",
+                                              input=data).stdout.splitlines()]
+    for quantize in ([], ["--quantize", "int8"]):
+        cli.ok("export", "-c", run, *quantize)
+        served = [json.loads(x) for x in cli.ok("tag", "-c", run, "-f", "jsonl", input=data).stdout.splitlines()]
+        assert [row["tags"] for row in served] == [row["tags"] for row in by_torch], quantize
+        if not quantize:
+            for a, b in zip(served, by_torch):
+                assert a["probs"] == pytest.approx(b["probs"], abs=1e-4)
+
+
 def test_python_api(tagged):
     import rnncli
 

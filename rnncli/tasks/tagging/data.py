@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
-from rnncli.tasks.tagging.features import alphabet, char_ids, word_ids, word_index, word_key
+from rnncli.tasks.tagging.features import TokenFeatures, alphabet, word_key
 from rnncli.text.build import build_from_texts
 from rnncli.text.tagged import Sentence, read_tagged
 from rnncli.text.vocab import Vocab
@@ -38,8 +38,8 @@ class TaggerData:
 
     def encoded(self, sentences: list[Sentence]) -> tuple[list[list[int]], list[list[list[int]]], list[list[int]]]:
         """Word ids, character ids and tag ids of each sentence."""
-        index, letters, tags = word_index(self.vocab), alphabet(self.vocab), {t: i for i, t in enumerate(self.labels)}
-        return ([word_ids(index, s.tokens) for s in sentences], [char_ids(letters, s.tokens) for s in sentences],
+        features, tags = TokenFeatures(self.vocab), {t: i for i, t in enumerate(self.labels)}
+        return ([features.words(s.tokens) for s in sentences], [features.chars(s.tokens) for s in sentences],
                 [[tags[t] for t in s.tags or ()] for s in sentences])
 
     def train_ids(self) -> Any:

@@ -1,10 +1,13 @@
 """A tagger's ONNX graph: ``tokens`` int64 (batch, time) and ``chars`` int64 (batch, time,
 characters), padded with 0, and ``lengths`` int64 (batch) in; ``scores`` (batch, time, tags) out.
 The character CNN takes the max over each word's real characters, and the layers read each
-sentence to its own length (``sequence_lens``), as packed sequences do in torch."""
+sentence to its own length (``sequence_lens``), as packed sequences do in torch. A CRF tagger's
+start, transition and end scores ride in the model's metadata (``crf``, JSON), where onnxruntime
+reads them without the onnx package; Viterbi decoding is inference.py's, as for torch."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import numpy as np
@@ -13,6 +16,7 @@ from onnx import TensorProto, helper
 
 from rnncli.export import Graph, finish, recurrent_layers
 from rnncli.models.tagger import CHAR_WIDTH
+from rnncli.tasks.tagging.exported import CRF_KEY
 
 
 def _spelling(g: Graph, weights: dict[str, np.ndarray]) -> str:
@@ -51,4 +55,8 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
                 if config.char_vocab_size else []),
               helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
     outputs = [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", "time", config.num_labels])]
-    return finish(g, inputs, outputs)
+    model = finish(g, inputs, outputs)
+    if config.crf:
+        helper.set_model_props(model, {CRF_KEY: json.dumps({part: weights[f"crf.{part}"].tolist()
+                                                            for part in ("start", "transitions", "end")})})
+    return model

@@ -9,6 +9,7 @@ training words never had.
 
 from __future__ import annotations
 
+import weakref
 from typing import Sequence
 
 import numpy as np
@@ -40,6 +41,33 @@ def char_ids(letters: dict[str, int], tokens: Sequence[str]) -> list[list[int]]:
     half = WORD_CHARS // 2
     return [[letters.get(c, CHAR_UNK) for c in (t if len(t) <= WORD_CHARS else t[:half] + t[-half:])] or [CHAR_UNK]
             for t in tokens]
+
+
+class TokenFeatures:
+    """A vocabulary's word index and alphabet, built once: the ids of any token list."""
+
+    def __init__(self, vocab: Vocab) -> None:
+        self.index, self.letters = word_index(vocab), alphabet(vocab)
+
+    def words(self, tokens: Sequence[str]) -> list[int]:
+        return word_ids(self.index, tokens)
+
+    def chars(self, tokens: Sequence[str]) -> list[list[int]]:
+        return char_ids(self.letters, tokens)
+
+    def known(self, token: str) -> bool:
+        return self.index.get(word_key(token), UNK) != UNK
+
+
+_FEATURES: "weakref.WeakKeyDictionary[Vocab, TokenFeatures]" = weakref.WeakKeyDictionary()
+
+
+def token_features(vocab: Vocab) -> TokenFeatures:
+    """The features of ``vocab``, built on first use and kept while the vocabulary lives, so an
+    engine that tags line after line does not rebuild its index per call."""
+    if vocab not in _FEATURES:
+        _FEATURES[vocab] = TokenFeatures(vocab)
+    return _FEATURES[vocab]
 
 
 def padded_chars(chars: Sequence[Sequence[Sequence[int]]], time: int) -> np.ndarray:

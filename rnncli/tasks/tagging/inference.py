@@ -9,14 +9,13 @@ the CRF's marginal by forward-backward).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from typing import TYPE_CHECKING, Any, Iterator, Sequence
 
 import numpy as np
 
 from rnncli.infer.batching import INFERENCE_BATCH, length_batches
 from rnncli.infer.evaluation import EvaluateOptions
-from rnncli.tasks.tagging.features import alphabet, char_ids, padded_chars, word_ids, word_index
-from rnncli.text.vocab import UNK
+from rnncli.tasks.tagging.features import padded_chars, token_features
 
 if TYPE_CHECKING:
     from rnncli.infer.engine import TaggerEngine
@@ -61,6 +60,29 @@ def crf_marginals(scores: np.ndarray, start: np.ndarray, transitions: np.ndarray
     return np.exp(np.stack(alpha) + np.stack(beta) - log_z)
 
 
+CRF = tuple[np.ndarray, np.ndarray, np.ndarray]
+
+
+def scored_batches(engine: "TaggerEngine", words: Sequence[Sequence[int]], chars: Sequence[Sequence[Sequence[int]]],
+                   batch_size: int = INFERENCE_BATCH) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
+    """Encoded sentences (word ids, each word's character ids) in length batches: each batch's
+    sentence indices, the engine's (batch, time, tags) scores and the lengths."""
+    for chosen, ids, lengths in length_batches(words, batch_size):
+        letters = padded_chars([chars[i] for i in chosen], ids.shape[1])
+        yield chosen, np.asarray(engine.scores(ids, letters, lengths), dtype=np.float64), lengths
+
+
+def best_path(scores: np.ndarray, crf: CRF | None) -> list[int]:
+    """One sentence's tag ids from its (time, tags) scores: each token's likeliest, or the CRF's
+    best sequence."""
+    return scores.argmax(1).tolist() if crf is None else crf_viterbi(scores, *crf)
+
+
+def tag_probabilities(scores: np.ndarray, crf: CRF | None) -> np.ndarray:
+    """P(tag | sentence) of each token: the softmax, or the CRF's marginals."""
+    return np.exp(_log_softmax(scores)) if crf is None else crf_marginals(scores, *crf)
+
+
 def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
            top: int = 1) -> list[Tagged]:
     """The tags of each sentence (a list of tokens), each with its probability and the ``top`` most
@@ -68,27 +90,20 @@ def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: 
     no probabilities."""
     if getattr(engine, "counted", False):
         return [[(engine.labels[j], None, []) for j in engine.best_path(t)] if t else [] for t in tokens]
-    index, letters = word_index(engine.vocab), alphabet(engine.vocab)
-    words = [word_ids(index, t) for t in tokens]
+    features = token_features(engine.vocab)
     crf = engine.crf()
     out: list[Tagged] = [[] for _ in tokens]
-    for chosen, ids, lengths in length_batches(words, batch_size):
-        chars = padded_chars([char_ids(letters, tokens[i]) for i in chosen], ids.shape[1])
-        scores = np.asarray(engine.scores(ids, chars, lengths), dtype=np.float64)
+    scored = scored_batches(engine, [features.words(t) for t in tokens], [features.chars(t) for t in tokens],
+                            batch_size)
+    for chosen, scores, _ in scored:
         for row, i in enumerate(chosen):
-            n = len(tokens[i])
-            if n == 0:
+            sentence = scores[row, :len(tokens[i])]
+            if len(sentence) == 0:
                 continue
-            sentence = scores[row, :n]
-            if crf is None:
-                probs = np.exp(_log_softmax(sentence))
-                path = probs.argmax(1).tolist()
-            else:
-                probs = crf_marginals(sentence, *crf)
-                path = crf_viterbi(sentence, *crf)
+            probs = tag_probabilities(sentence, crf)
             out[i] = [(engine.labels[j], float(probs[k, j]),
                        [(engine.labels[a], float(probs[k, a])) for a in np.argsort(-probs[k], kind="stable")[:top]])
-                      for k, j in enumerate(path)]
+                      for k, j in enumerate(best_path(sentence, crf))]
     return out
 
 
@@ -102,9 +117,8 @@ def evaluate(engine: "TaggerEngine", path: str, options: EvaluateOptions) -> dic
     sentences = read_tagged(path, tag_column=options.tag_column, encoding=options.encoding, errors=options.errors)
     tokens = [s.tokens for s in sentences]
     predicted = [[tag for tag, _, _ in tagged] for tagged in decode(engine, tokens)]
-    known = word_index(engine.vocab)
-    report = tagging_metrics(tokens, [s.tags or [] for s in sentences], predicted,
-                             lambda w: word_ids(known, [w])[0] != UNK, engine.labels)
+    report = tagging_metrics(tokens, [s.tags or [] for s in sentences], predicted, token_features(engine.vocab).known,
+                             engine.labels)
     if "unknown_tags" in report:
         unknown = report["unknown_tags"]
         options.warn(f"tag(s) only in {path}, never seen in training: {', '.join(list(unknown)[:5])} "

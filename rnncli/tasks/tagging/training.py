@@ -11,7 +11,7 @@ from torch import Tensor, nn
 
 from rnncli.data import ClassBatches
 from rnncli.distributed import current
-from rnncli.infer.batching import INFERENCE_BATCH, length_batches, pad
+from rnncli.infer.batching import INFERENCE_BATCH, pad
 from rnncli.models.config import ModelConfig
 from rnncli.models.tagger import Tagger
 from rnncli.tasks.tagging.engine import TorchTagger
@@ -67,26 +67,24 @@ class TaggingTask(Task):
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         """Validation loss (nats per token, of the softmax or the CRF's sequences) and accuracy of
-        the decoded tags, through the engine that serves the model."""
-        from rnncli.tasks.tagging.inference import crf_viterbi
+        the decoded tags, through the engine and the decoding that serve the model."""
+        from rnncli.tasks.tagging.inference import best_path, scored_batches
 
         core = model.module if hasattr(model, "module") else model
         engine = TorchTagger(core, self.device, self.precision, labels=self.labels)
         crf = engine.crf()
+        words, chars, tags = self.valid
         total = right = 0
         loss = 0.0
-        for chosen, _, _ in length_batches(self.valid[0], INFERENCE_BATCH):
-            tokens, chars, lengths, targets = _tensors(self.valid, chosen)
-            scores = engine.scores(tokens.numpy(), chars.numpy(), lengths.numpy())
-            mask = torch.arange(tokens.shape[1])[None, :] < lengths[:, None]
+        for chosen, scores, lengths in scored_batches(engine, words, chars, INFERENCE_BATCH):
+            targets, _ = pad([tags[i] for i in chosen])
+            mask = np.arange(scores.shape[1])[None, :] < lengths[:, None]
             with torch.no_grad():
-                loss += float(core.loss(torch.from_numpy(scores).to(self.device), targets.to(self.device),
-                                        mask.to(self.device))) * int(mask.sum())
-            for row, n in enumerate(lengths.tolist()):
-                gold = targets[row, :n].numpy()
-                path = scores[row, :n].argmax(1) if crf is None else np.array(crf_viterbi(scores[row, :n], *crf))
-                right += int((path == gold).sum())
-                total += n
+                loss += float(core.loss(*(torch.from_numpy(a).to(self.device) for a in
+                                          (scores.astype(np.float32), targets, mask)))) * int(mask.sum())
+            for row, i in enumerate(chosen):
+                right += sum(p == g for p, g in zip(best_path(scores[row, :lengths[row]], crf), tags[i]))
+            total += int(lengths.sum())
         return {"val_loss": loss / max(1, total), "accuracy": right / max(1, total)}
 
     def score(self, metrics: dict[str, float]) -> float:
