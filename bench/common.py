@@ -13,6 +13,7 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(os.environ.get("RNNCLI_SHARED_DATA", ROOT.parent / "shared" / "data"))
+PEERS = DATA.parent / "peers"  # beside the data, so a worktree elsewhere finds both
 sys.path.insert(0, str(ROOT))
 
 

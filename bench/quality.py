@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, ROOT, Row, print_table, rnncli
+from common import DATA, PEERS, Row, print_table, rnncli
 
-PEER = ROOT.parent / "shared" / "peers" / "char_lstm.py"
+PEER = PEERS / "char_lstm.py"
 
 
 def _rnncli_char(work: Path, budget: int, k: int, extra: tuple[str, ...] = ()) -> float:

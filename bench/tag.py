@@ -16,10 +16,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, ROOT, Row, alternate, print_table, rnncli
+from common import DATA, PEERS, ROOT, Row, alternate, print_table, rnncli
 
 LINES = DATA / "ud_english_lines"
-PEERS = ROOT.parent / "shared" / "peers" / "tag_peers.py"
+TAG_PEERS = PEERS / "tag_peers.py"
 BUDGET = "300"
 
 
@@ -37,7 +37,7 @@ def _test(run: Path) -> dict:  # type: ignore[type-arg]
 
 
 def _peers() -> dict[str, dict]:  # type: ignore[type-arg]
-    done = subprocess.run([sys.executable, str(PEERS), str(LINES / "train.conllu"), str(LINES / "test.conllu")],
+    done = subprocess.run([sys.executable, str(TAG_PEERS), str(LINES / "train.conllu"), str(LINES / "test.conllu")],
                           capture_output=True, text=True)
     if done.returncode:
         return {}
