@@ -47,8 +47,11 @@ def option(default: Any = None, **opt: Any) -> Any:
 
 
 def options(cls: type) -> Iterator[dataclasses.Field]:  # type: ignore[type-arg]
-    """The option fields of an arguments class, in declaration order."""
-    return (f for f in dataclasses.fields(cls) if "opt" in f.metadata)
+    """The option fields of an arguments class: its own in declaration order, then those it
+    inherits (options shared by many commands come after each command's own)."""
+    own = cls.__dict__.get("__annotations__", {})
+    fields = [f for f in dataclasses.fields(cls) if "opt" in f.metadata]
+    return iter([f for f in fields if f.name in own] + [f for f in fields if f.name not in own])
 
 
 def option_names(cls: type) -> list[str]:

@@ -32,6 +32,7 @@ class Task(ABC):
     """What the loop trains: batches, a loss, and an evaluation with a score to maximise."""
 
     unit = "tokens"
+    perplexity = False  # whether exp(loss) means something: a language model's next-token perplexity
     closing_passes = 0  # evaluation passes the run makes after the loop, kept back from a time budget
 
     @abstractmethod
@@ -135,7 +136,8 @@ class EventReporter(Callback):
 
     def on_start(self, trainer: "Trainer") -> None:
         self.on_event(Event("start", {"steps_per_epoch": trainer.task.steps_per_epoch(),
-                                      "total_steps": trainer.total_steps(), "unit": trainer.task.unit}))
+                                      "total_steps": trainer.total_steps(), "unit": trainer.task.unit,
+                                      "perplexity": trainer.task.perplexity}))
 
     def on_step(self, trainer: "Trainer", loss: float, grad_norm: float, lr: float) -> None:
         c = trainer.counters

@@ -40,7 +40,7 @@ def tagged(tmp_path_factory):
     (root / "dev.conllu").write_text(conllu([sentence(rng) for _ in range(40)]))
     run = root / "run"
     result = CliRunner().invoke(app, ["train", str(root / "train.conllu"), "--valid", str(root / "dev.conllu"),
-                                      "-o", str(run), "--max-steps", "150", "--lr", "0.01", "--dropout", "0", *TINY])
+                                      "-o", str(run), "--max-steps", "200", "--lr", "0.01", "--dropout", "0", *TINY])
     assert result.exit_code == 0, result.stderr
     assert json.loads((run / "config.json").read_text())["task"] == "tag"  # inferred from the data
     return root, run
@@ -188,3 +188,16 @@ def test_info_describes_taggers_and_embed_refuses_them(tagged, cli, tmp_path):
     facts = json.loads(cli.ok("info", "-c", hmm, "--json").stdout)
     assert facts["model"]["kind"] == "hmm" and facts["parameters"] > 100
     assert "counted (transitions interpolated" in cli.ok("info", "-c", hmm).stderr + cli.ok("info", "-c", hmm).stdout
+
+
+@pytest.mark.parametrize("perplexity", [False, True])
+def test_the_progress_line_shows_perplexity_for_language_models_only(capsys, perplexity):
+    """exp(loss) is a language model's perplexity; for a tagger's or a classifier's loss it means nothing."""
+    from rnncli.cli.progress import ProgressPrinter
+
+    printer = ProgressPrinter(log_every=0)
+    printer.on_start({"unit": "tokens", "perplexity": perplexity, "total_steps": 2})
+    printer.on_step({"step": 1, "epoch": 0, "loss": 0.5, "seen": 10, "train_seconds": 1.0, "lr": 1e-3})
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("step 1/2  epoch 0  loss 0.5000  ")
+    assert ("ppl 1.65" in captured.err) is perplexity

@@ -67,3 +67,23 @@ def test_words_alone_without_the_character_cnn():
     model = Tagger(config(char_vocab_size=0, char_embed=0, char_filters=0, bidirectional=False, kind="gru"))
     tokens, _, lengths = batch()
     assert model(tokens, None, lengths).shape == (2, 4, 3)
+
+
+@pytest.mark.parametrize("lowercase", [False, True])
+def test_what_the_tagger_reads_of_a_word(lowercase):
+    """Each token's word id (through the vocabulary's lowercasing, if any) and its spelling, marked
+    at both ends so the CNN reads suffixes as suffixes; a run's vocabulary decides both."""
+    from rnncli.tasks.tagging.features import CHAR_END, CHAR_START, CHAR_UNK, TokenFeatures
+    from rnncli.text.vocab import SPECIALS, UNK, WordVocab
+
+    vocab = WordVocab([*SPECIALS, "the", "cat"] if lowercase else [*SPECIALS, "The", "the", "cat"],
+                      split="whitespace", lowercase=lowercase)
+    features = TokenFeatures(vocab)
+    ids = features.words(["The", "the", "cat", "Cat", "dog"])
+    assert ids[1:3] == [vocab.tokens.index("the"), vocab.tokens.index("cat")] and ids[4] == UNK
+    assert (ids[0] == ids[1] and ids[3] == ids[2]) is lowercase
+    spelled = features.chars(["The", "cat", "é"])
+    assert spelled[0][0] == CHAR_START and spelled[0][-1] == CHAR_END and len(spelled[0]) == 5
+    assert CHAR_UNK not in spelled[0] and spelled[0][1] != features.chars(["the"])[0][1]  # case kept in spelling
+    assert spelled[2] == [CHAR_START, CHAR_UNK, CHAR_END]
+    assert not features.known("dog") and features.known("cat")

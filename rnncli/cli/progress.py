@@ -25,6 +25,7 @@ class ProgressPrinter:
         self.live = self.console.is_terminal and not quiet
         self.quiet = quiet
         self.unit = unit
+        self.perplexity = True
         self.log_every = log_every
         self.last_line = 0.0
         self.total_steps: int | None = None
@@ -40,6 +41,7 @@ class ProgressPrinter:
     def on_start(self, data: dict[str, Any]) -> None:
         self.total_steps = data.get("total_steps")
         self.unit = {"tokens": "tok", "examples": "ex"}.get(data.get("unit", ""), self.unit)
+        self.perplexity = bool(data.get("perplexity", True))
         self.started = time.time()
         if self.live:
             self._status = self.console.status("training ...")
@@ -65,8 +67,9 @@ class ProgressPrinter:
         self._losses = []
         rate = f"{data['seen'] / data['train_seconds']:,.0f}" if data["train_seconds"] else "-"  # none timed yet
         total = f"/{self.total_steps}" if self.total_steps else ""
+        ppl = f"ppl {math.exp(min(loss, 50)):.2f}  " if self.perplexity else ""
         line = (f"step {data['step']}{total}  epoch {data['epoch']}  loss {loss:.4f}  "
-                f"ppl {math.exp(min(loss, 50)):.2f}  {rate} {self.unit}/s  lr {data['lr']:.2e}  "
+                f"{ppl}{rate} {self.unit}/s  lr {data['lr']:.2e}  "
                 f"{self._left(data)} left")
         if self.live and self._status is not None:
             self._status.update(line)

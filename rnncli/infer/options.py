@@ -35,6 +35,20 @@ def verbose_option() -> Any:
                           help="Say on stderr which engine serves (onnxruntime or torch) and why.")
 
 
+@dataclass(frozen=True)
+class ServingArgs:
+    """The options of every command that serves a trained run, in --help after the command's own
+    (:func:`rnncli.opts.options`): which weights, where, with how many threads, how input is
+    decoded, and the engine report."""
+
+    weights: str = weights_option()
+    device: str = device_option()
+    threads: int | None = threads_option()
+    encoding: str = encoding_option()
+    errors: str = errors_option()
+    verbose: bool = verbose_option()
+
+
 def unigram_cache_option() -> Any:
     return command_option(True, flags=("--unigram-cache/--no-unigram-cache",), help=(
         "Language models: read with the unigram cache fitted on validation when training ended (if it helped "
@@ -46,17 +60,12 @@ def lines_option(what: str) -> Any:
 
 
 @dataclass(frozen=True)
-class EvaluateArgs:
+class EvaluateArgs(ServingArgs):
     run: str = run_option()
     data: str = command_option(None, argument=True, required=True, help=(
         "Held-out text (language model), labelled data (classifier) or tagged sentences (tagger); '-' for "
         "stdin."))
     as_json: bool = command_option(False, flags=("--json",), help="One JSON object on stdout.")
-    weights: str = weights_option()
-    device: str = device_option()
-    threads: int | None = threads_option()
-    encoding: str = encoding_option()
-    errors: str = errors_option()
     text_column: str = command_option("text", help="Classifier, CSV data: the text column.")
     label_column: str = command_option("label", help="Classifier, CSV data: the label column.")
     top: int | None = command_option(None, flags=("--top", "-k"), min=1,
@@ -65,7 +74,6 @@ class EvaluateArgs:
         "Taggers: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
         "[default: upos; the last column]."))
     unigram_cache: bool = unigram_cache_option()
-    verbose: bool = verbose_option()
 
 
 @dataclass(frozen=True)

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncli.infer.options import (INFERENCE_BATCH, device_option, lines_option, run_option, verbose_option,
-                                  weights_option)
-from rnncli.opts import command_option, encoding_option, errors_option, threads_option
+from rnncli.infer.options import INFERENCE_BATCH, ServingArgs, lines_option, run_option
+from rnncli.opts import command_option
 
 
 @dataclass(frozen=True)
-class ClassifyArgs:
+class ClassifyArgs(ServingArgs):
     run: str = run_option()
     file: str = lines_option("Texts")
     top: int | None = command_option(None, flags=("--top", "-k"), min=1, help=(
@@ -21,9 +20,3 @@ class ClassifyArgs:
     threshold: float | None = command_option(None, min=0.0, max=1.0, help=(
         "Only print labels with at least this probability (an empty line when none does)."))
     batch_size: int = command_option(INFERENCE_BATCH, min=1, max=1_000_000, help="Texts per forward pass.")
-    weights: str = weights_option()
-    device: str = device_option()
-    threads: int | None = threads_option()
-    encoding: str = encoding_option()
-    errors: str = errors_option()
-    verbose: bool = verbose_option()

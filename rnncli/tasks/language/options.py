@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncli.infer.options import (device_option, run_option, unigram_cache_option, verbose_option,
+from rnncli.infer.options import (ServingArgs, device_option, run_option, unigram_cache_option, verbose_option,
                                   weights_option)
-from rnncli.opts import command_option, encoding_option, errors_option, threads_option
+from rnncli.opts import command_option, threads_option
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,11 @@ class GenerateArgs:
 
 
 @dataclass(frozen=True)
-class ScoreArgs:
+class ScoreArgs(ServingArgs):
     run: str = run_option()
     file: str = command_option("-", argument=True, help="Text, one item per line ('-' for stdin).")
     per_token: bool = command_option(False, flags=("--per-token",), help="Add each token with its log-probability.")
     carry_state: bool = command_option(False, flags=("--carry-state",), help=(
         "Score the lines as one document, the state carried from line to line (the scores then sum to "
         "evaluate's)."))
-    weights: str = weights_option()
-    device: str = device_option()
-    threads: int | None = threads_option()
-    encoding: str = encoding_option()
-    errors: str = errors_option()
     unigram_cache: bool = unigram_cache_option()
-    verbose: bool = verbose_option()

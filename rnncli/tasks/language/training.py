@@ -48,6 +48,7 @@ def evaluate_lm(model: nn.Module, text: TokenText, device: torch.device, precisi
 
 class LanguageModelTask(Task):
     unit = "tokens"
+    perplexity = True
     closing_passes = 1  # the unigram cache's fit on validation, after the loop (finish)
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
-from rnncli.tasks.tagging.features import TokenFeatures, alphabet, word_key
+from rnncli.tasks.tagging.features import CHAR_RESERVED, TokenFeatures, alphabet, word_key
 from rnncli.text.build import build_from_texts
 from rnncli.text.tagged import Sentence, read_tagged
 from rnncli.text.vocab import Vocab
@@ -83,7 +83,7 @@ def read(args: "TrainArgs", corpus: list[str], tokenizer: TokenizerPlan, run: "R
     if saved is None and current().is_main:
         run.save_labels(labels)
     facts = CorpusFacts(sum(len(s.tokens) for s in train), sum(len(s.tokens) for s in valid), len(vocab),
-                        vocab.level, len(labels), alphabet=len(alphabet(vocab)) + 2)
+                        vocab.level, len(labels), alphabet=len(alphabet(vocab)) + CHAR_RESERVED)
     return TaggerData(vocab, train, valid, facts, labels)
 
 

@@ -4,7 +4,8 @@ character CNN; the same for training, torch and ONNX. numpy only.
 The word vocabulary is built on the training tokens as they are (whitespace inside a token, which
 some treebanks allow, reads as ``_``). The alphabet is every character of the vocabulary's words,
 in code-point order, so it is rebuilt from vocab.json alone: 0 pads, 1 stands for a character the
-training words never had.
+training words never had, 2 and 3 mark a word's start and end, so the CNN's windows at the edges
+read prefixes and suffixes as such ("-ly" at the end, not anywhere).
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 from rnncli.text.vocab import SPECIALS, UNK, Vocab
 
-CHAR_PAD, CHAR_UNK = 0, 1
+CHAR_PAD, CHAR_UNK, CHAR_START, CHAR_END = 0, 1, 2, 3
+CHAR_RESERVED = 4
 WORD_CHARS = 24  # a longer word is read as its first and last 12 characters
 
 
@@ -24,39 +26,37 @@ def word_key(token: str) -> str:
     return "_".join(token.split()) if any(c.isspace() for c in token) else token
 
 
-def word_index(vocab: Vocab) -> dict[str, int]:
-    return {token: i for i, token in enumerate(vocab.tokens)}
-
-
 def alphabet(vocab: Vocab) -> dict[str, int]:
-    chars = sorted({c for token in vocab.tokens[len(SPECIALS):] for c in token})
-    return {c: i + 2 for i, c in enumerate(chars)}
-
-
-def word_ids(index: dict[str, int], tokens: Sequence[str]) -> list[int]:
-    return [index.get(word_key(t), UNK) for t in tokens]
-
-
-def char_ids(letters: dict[str, int], tokens: Sequence[str]) -> list[list[int]]:
-    half = WORD_CHARS // 2
-    return [[letters.get(c, CHAR_UNK) for c in (t if len(t) <= WORD_CHARS else t[:half] + t[-half:])] or [CHAR_UNK]
-            for t in tokens]
+    """Every character of the vocabulary's words (and their capitals, where the words were
+    lowercased: the spelling keeps the case the word lookup drops)."""
+    chars = {c for token in vocab.tokens[len(SPECIALS):] for c in token}
+    if getattr(vocab, "lowercase", False):
+        chars |= {c.upper() for c in chars if len(c.upper()) == 1}
+    return {c: i + CHAR_RESERVED for i, c in enumerate(sorted(chars))}
 
 
 class TokenFeatures:
     """A vocabulary's word index and alphabet, built once: the ids of any token list."""
 
     def __init__(self, vocab: Vocab) -> None:
-        self.index, self.letters = word_index(vocab), alphabet(vocab)
+        self.index = {token: i for i, token in enumerate(vocab.tokens)}
+        self.letters = alphabet(vocab)
+        self.lowercase = bool(getattr(vocab, "lowercase", False))
+
+    def word(self, token: str) -> int:
+        key = word_key(token)
+        return self.index.get(key.lower() if self.lowercase else key, UNK)
 
     def words(self, tokens: Sequence[str]) -> list[int]:
-        return word_ids(self.index, tokens)
+        return [self.word(t) for t in tokens]
 
     def chars(self, tokens: Sequence[str]) -> list[list[int]]:
-        return char_ids(self.letters, tokens)
+        half, letters = WORD_CHARS // 2, self.letters
+        return [[CHAR_START, *(letters.get(c, CHAR_UNK) for c in (t if len(t) <= WORD_CHARS else t[:half] + t[-half:])),
+                 CHAR_END] for t in tokens]
 
     def known(self, token: str) -> bool:
-        return self.index.get(word_key(token), UNK) != UNK
+        return self.word(token) != UNK
 
 
 _FEATURES: "weakref.WeakKeyDictionary[Vocab, TokenFeatures]" = weakref.WeakKeyDictionary()

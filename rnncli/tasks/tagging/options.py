@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncli.infer.options import (INFERENCE_BATCH, device_option, lines_option, run_option, verbose_option,
-                                  weights_option)
-from rnncli.opts import command_option, encoding_option, errors_option, threads_option
+from rnncli.infer.options import INFERENCE_BATCH, ServingArgs, lines_option, run_option
+from rnncli.opts import command_option
 
 
 @dataclass(frozen=True)
-class TagArgs:
+class TagArgs(ServingArgs):
     run: str = run_option()
     file: str = lines_option("Sentences of whitespace-separated tokens (or CoNLL-U sentences, with --format conllu)")
     format: str | None = command_option(None, flags=("--format", "-f"), choices=("text", "conllu", "jsonl"), help=(
@@ -23,9 +22,3 @@ class TagArgs:
     tag_column: str | None = command_option(None, help=(
         "CoNLL-U input: the column to fill, upos, xpos or feats [default: upos]."))
     batch_size: int = command_option(INFERENCE_BATCH, min=1, max=1_000_000, help="Sentences per forward pass.")
-    weights: str = weights_option()
-    device: str = device_option()
-    threads: int | None = threads_option()
-    encoding: str = encoding_option()
-    errors: str = errors_option()
-    verbose: bool = verbose_option()
