@@ -115,7 +115,7 @@ class TrainArgs:
                                         panel=MODEL, help=(
                                             "Taggers: read each word's spelling with a character CNN, so that "
                                             "words never seen are tagged from their shape [default: on]."))
-    crf: bool | None = option(flags=("--crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
+    crf: bool | None = option(flags=("--crf/--no-crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
         "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: a softmax per token]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
                                        help="Weight the loss by inverse label frequency (auto) [default: none].")

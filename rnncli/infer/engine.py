@@ -64,9 +64,11 @@ class TaggerEngine(Protocol):
     vocab: "Vocab"
     labels: Sequence[str]
 
-    def scores(self, tokens: np.ndarray, chars: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """Each token's score per tag (batch, time, tags) of padded sentences: word ids (batch,
-        time), their characters' ids (batch, time, characters), 0 padding, and the lengths."""
+    def scores(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """Each token's score per tag (batch, time, tags) of padded sentences: ``tokens`` (word ids,
+        (batch, time)), ``chars`` (their characters' ids, (batch, time, characters)), ``affixes``
+        ((batch, time, kinds)), 0 padding, and ``lengths``
+        (rnncli.tasks.tagging.features.batch_inputs)."""
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A CRF tagger's start, transition and end scores; None where tags are chosen per token.

@@ -45,6 +45,9 @@ class ModelConfig:
     char_vocab_size: int = 0  # taggers: the character CNN's alphabet (0: words alone)
     char_embed: int = 0
     char_filters: int = 0
+    affix_embed: int = 0  # taggers: the width of each hashed affix's and shape's embedding (0: none)
+    affix_kinds: int = 0  # how many per token (rnncli/tasks/tagging/features.py AFFIX_KINDS)
+    affix_buckets: int = 0  # rows of their table, besides the padding row
     crf: bool = False  # taggers: a linear-chain CRF over the tag scores instead of a softmax per token
 
     def check(self) -> "ModelConfig":
@@ -57,7 +60,8 @@ class ModelConfig:
             problems.append(f"model kind {self.kind!r}")
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
                 "layers": (1, 64), "bigram_buckets": (0, 50_000_000), "char_vocab_size": (0, 10_000_000),
-                "char_embed": (0, 65536), "char_filters": (0, 65536)}
+                "char_embed": (0, 65536), "char_filters": (0, 65536), "affix_embed": (0, 65536),
+                "affix_kinds": (0, 64), "affix_buckets": (0, 50_000_000)}
         for name, (low, high) in ints.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:

@@ -1,5 +1,6 @@
-"""The tagger (many-to-many): each word's embedding beside a character CNN of its spelling (so a
-word never seen in training is tagged from its shape and affixes; Ma and Hovy, 2016) -> a
+"""The tagger (many-to-many): each word's embedding beside a character CNN of its spelling and
+embeddings of its hashed affixes and shape (so a word never seen in training is tagged from its
+spelling; Ma and Hovy, 2016; spaCy's hashed affix embeddings) -> a
 recurrent encoder over the sentence's true length (bidirectional by default) -> a score per tag
 for every token -> softmax, or a linear-chain CRF over the sentence (``crf``).
 
@@ -8,6 +9,8 @@ on what else is in its batch.
 """
 
 from __future__ import annotations
+
+from typing import Any, Mapping
 
 import torch
 from torch import Tensor, nn
@@ -33,22 +36,40 @@ class Tagger(nn.Module):
             self.char_embedding = nn.Embedding(c.char_vocab_size, c.char_embed, padding_idx=0)
             self.char_conv = nn.Conv1d(c.char_embed, c.char_filters, CHAR_WIDTH, padding=CHAR_WIDTH // 2)
             features += c.char_filters
+        if c.affix_embed:
+            self.affix_embedding = nn.Embedding(c.affix_buckets + 1, c.affix_embed, padding_idx=0)
+            features += c.affix_kinds * c.affix_embed
         self.rnn = fused(c.kind, features, c.hidden, c.layers, c.dropout, c.bidirectional)
         init_recurrent(self.rnn, c.kind, c.hidden, forget_bias=1.0)
         self.output = nn.Linear(c.hidden * (2 if c.bidirectional else 1), c.num_labels)
         self.crf = CRF(c.num_labels) if c.crf else None
 
-    def forward(self, tokens: Tensor, chars: Tensor | None, lengths: Tensor) -> Tensor:
+    def forward(self, tokens: Tensor, chars: Tensor | None, lengths: Tensor, affixes: Tensor | None = None) -> Tensor:
         """Scores (batch, time, tags) for padded ``tokens`` (batch, time), their ``chars`` (batch,
-        time, characters; 0 pads) and the sentences' lengths."""
+        time, characters; 0 pads), the sentences' lengths and the ``affixes`` (batch, time, kinds)."""
         x = self.embedding(tokens)
         if chars is not None and self.config.char_vocab_size:
             x = torch.cat([x, self.spelling(chars)], dim=-1)
+        if self.config.affix_embed:
+            if affixes is None:
+                raise ValueError("this tagger reads affixes: pass them")
+            x = torch.cat([x, self.affix_embedding(affixes).flatten(2)], dim=-1)
         packed = pack_padded_sequence(self.drop(x), lengths.cpu().clamp(min=1), batch_first=True,
                                       enforce_sorted=False)
         out, _ = self.rnn(packed)
         padded, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
         return self.output(self.drop(padded))  # type: ignore[no-any-return]
+
+    @staticmethod
+    def arguments(inputs: Mapping[str, Any], device: torch.device) -> tuple[Tensor, Tensor, Tensor, Tensor | None]:
+        """:meth:`forward`'s arguments from the arrays of rnncli.tasks.tagging.features.batch_inputs
+        (numpy or torch), moved to ``device`` (the lengths stay on the CPU, as packing wants them)."""
+        t = {k: torch.as_tensor(v) for k, v in inputs.items()}
+        return (t["tokens"].to(device), t["chars"].to(device), t["lengths"],
+                t["affixes"].to(device) if "affixes" in t else None)
+
+    def read(self, inputs: Mapping[str, Any], device: torch.device) -> Tensor:
+        return self(*self.arguments(inputs, device))  # type: ignore[no-any-return]
 
     def spelling(self, chars: Tensor) -> Tensor:
         """The character CNN: (batch, time, characters) -> (batch, time, filters), max over the

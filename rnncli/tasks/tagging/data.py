@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
-from rnncli.tasks.tagging.features import CHAR_RESERVED, TokenFeatures, alphabet, word_key
+from rnncli.tasks.tagging.features import CHAR_RESERVED, Encoded, TokenFeatures, alphabet, word_key
 from rnncli.text.build import build_from_texts
 from rnncli.text.tagged import Sentence, read_tagged
 from rnncli.text.vocab import Vocab
@@ -36,16 +36,17 @@ class TaggerData:
     facts: CorpusFacts
     labels: list[str]
 
-    def encoded(self, sentences: list[Sentence]) -> tuple[list[list[int]], list[list[list[int]]], list[list[int]]]:
-        """Word ids, character ids and tag ids of each sentence."""
-        features, tags = TokenFeatures(self.vocab), {t: i for i, t in enumerate(self.labels)}
-        return ([features.words(s.tokens) for s in sentences], [features.chars(s.tokens) for s in sentences],
+    def encoded(self, sentences: list[Sentence]) -> tuple[Encoded, list[list[int]]]:
+        """The sentences' ids (words, characters, affixes) and their tag ids."""
+        tags = {t: i for i, t in enumerate(self.labels)}
+        return (TokenFeatures(self.vocab).encode([s.tokens for s in sentences]),
                 [[tags[t] for t in s.tags or ()] for s in sentences])
 
     def train_ids(self) -> Any:
         import numpy as np
 
-        return np.array([i for words in self.encoded(self.train)[0] for i in words], dtype=np.int64)
+        features = TokenFeatures(self.vocab)
+        return np.array([i for s in self.train for i in features.words(s.tokens)], dtype=np.int64)
 
     def task(self, plan: "RunPlan", device: "torch.device") -> "Task":
         from rnncli.tasks.tagging.training import TaggingTask

@@ -25,14 +25,13 @@ class TorchTagger:
         self.vocab, self.labels = vocab, list(labels)
 
     @torch.no_grad()
-    def scores(self, tokens: np.ndarray, chars: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        """(batch, time, tags) scores of padded sentences."""
+    def scores(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
+        """(batch, time, tags) scores of padded sentences (rnncli.tasks.tagging.features.batch_inputs)."""
         was_training = self.model.training
         self.model.eval()
         try:
             with autocast(self.device, self.precision):
-                scores = self.model(torch.from_numpy(tokens).to(self.device), torch.from_numpy(chars).to(self.device),
-                                    torch.from_numpy(lengths))
+                scores = self.model.read(inputs, self.device)
         finally:
             self.model.train(was_training)
         return scores.float().cpu().numpy()  # type: ignore[no-any-return]

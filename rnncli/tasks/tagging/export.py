@@ -1,5 +1,6 @@
-"""A tagger's ONNX graph: ``tokens`` int64 (batch, time) and ``chars`` int64 (batch, time,
-characters), padded with 0, and ``lengths`` int64 (batch) in; ``scores`` (batch, time, tags) out.
+"""A tagger's ONNX graph: ``tokens`` int64 (batch, time), ``chars`` int64 (batch, time,
+characters) and ``affixes`` int64 (batch, time, kinds), padded with 0, and ``lengths`` int64
+(batch) in; ``scores`` (batch, time, tags) out.
 The character CNN takes the max over each word's real characters, and the layers read each
 sentence to its own length (``sequence_lens``), as packed sequences do in torch. A CRF tagger's
 start, transition and end scores ride in the model's metadata (``crf``, JSON), where onnxruntime
@@ -45,6 +46,9 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
     x = g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])
     if config.char_vocab_size:
         x = g.op("Concat", [x, _spelling(g, weights)], axis=2)
+    if config.affix_embed:
+        affixes = g.op("Gather", [g.const(weights["affix_embedding.weight"], "affix_embedding"), "affixes"])
+        x = g.op("Concat", [x, g.op("Reshape", [affixes, g.const([0, 0, -1], "shape", np.int64)])], axis=2)
     one = g.const(1, "one", np.int64)
     sequence_lens = g.op("Cast", [g.op("Max", ["lengths", one])], to=TensorProto.INT32)
     top, _ = recurrent_layers(g, g.op("Transpose", [x], perm=[1, 0, 2]), weights, config, None, sequence_lens)
@@ -53,6 +57,8 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
               *([helper.make_tensor_value_info("chars", TensorProto.INT64, ["batch", "time", "characters"])]
                 if config.char_vocab_size else []),
+              *([helper.make_tensor_value_info("affixes", TensorProto.INT64, ["batch", "time", config.affix_kinds])]
+                if config.affix_embed else []),
               helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
     outputs = [helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", "time", config.num_labels])]
     model = finish(g, inputs, outputs)

@@ -20,10 +20,9 @@ class ExportedTagger(Exported):
     def labels(self) -> list[str]:
         return list(self.manifest["labels"])
 
-    def scores(self, tokens: np.ndarray, chars: np.ndarray, lengths: np.ndarray) -> np.ndarray:
-        feeds = {"tokens": tokens, "chars": chars, "lengths": lengths}
+    def scores(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         wanted = {i.name for i in self.session.get_inputs()}
-        return self.session.run(["scores"], {k: v for k, v in feeds.items() if k in wanted})[0]  # type: ignore[no-any-return]
+        return self.session.run(["scores"], {k: v for k, v in inputs.items() if k in wanted})[0]  # type: ignore[no-any-return]
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A CRF tagger's start, transition and end scores, from the model's metadata; None for a

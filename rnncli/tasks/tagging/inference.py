@@ -15,7 +15,7 @@ import numpy as np
 
 from rnncli.infer.batching import INFERENCE_BATCH, length_batches
 from rnncli.infer.evaluation import EvaluateOptions
-from rnncli.tasks.tagging.features import padded_chars, token_features
+from rnncli.tasks.tagging.features import Encoded, batch_inputs, token_features
 
 if TYPE_CHECKING:
     from rnncli.infer.engine import TaggerEngine
@@ -63,13 +63,13 @@ def crf_marginals(scores: np.ndarray, start: np.ndarray, transitions: np.ndarray
 CRF = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
-def scored_batches(engine: "TaggerEngine", words: Sequence[Sequence[int]], chars: Sequence[Sequence[Sequence[int]]],
+def scored_batches(engine: "TaggerEngine", encoded: Encoded,
                    batch_size: int = INFERENCE_BATCH) -> Iterator[tuple[list[int], np.ndarray, np.ndarray]]:
-    """Encoded sentences (word ids, each word's character ids) in length batches: each batch's
-    sentence indices, the engine's (batch, time, tags) scores and the lengths."""
-    for chosen, ids, lengths in length_batches(words, batch_size):
-        letters = padded_chars([chars[i] for i in chosen], ids.shape[1])
-        yield chosen, np.asarray(engine.scores(ids, letters, lengths), dtype=np.float64), lengths
+    """Encoded sentences in length batches: each batch's sentence indices, the engine's (batch,
+    time, tags) scores and the lengths."""
+    for chosen, ids, lengths in length_batches(encoded.words, batch_size):
+        scores = engine.scores(batch_inputs(encoded, chosen, ids, lengths))
+        yield chosen, np.asarray(scores, dtype=np.float64), lengths
 
 
 def best_path(scores: np.ndarray, crf: CRF | None) -> list[int]:
@@ -90,12 +90,9 @@ def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: 
     no probabilities."""
     if getattr(engine, "counted", False):
         return [[(engine.labels[j], None, []) for j in engine.best_path(t)] if t else [] for t in tokens]
-    features = token_features(engine.vocab)
     crf = engine.crf()
     out: list[Tagged] = [[] for _ in tokens]
-    scored = scored_batches(engine, [features.words(t) for t in tokens], [features.chars(t) for t in tokens],
-                            batch_size)
-    for chosen, scores, _ in scored:
+    for chosen, scores, _ in scored_batches(engine, token_features(engine.vocab).encode(tokens), batch_size):
         for row, i in enumerate(chosen):
             sentence = scores[row, :len(tokens[i])]
             if len(sentence) == 0:

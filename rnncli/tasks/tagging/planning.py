@@ -13,6 +13,7 @@ from rnncli.models.config import ModelConfig
 from rnncli.plan import (CorpusFacts, DataPlan, Machine, RunPlan, Shapes, TokenizerPlan, batch_size_of, checked,
                          figure, given_or, loop_options)
 from rnncli.tasks.tagging import TASK
+from rnncli.tasks.tagging.features import AFFIX_BUCKETS, AFFIX_KINDS
 
 if TYPE_CHECKING:
     import torch
@@ -21,6 +22,7 @@ TAGGER_EPOCHS = 10
 TAGGER_HOLDOUT = 0.1
 HMM_ORDER = 3
 CHAR_EMBED, CHAR_FILTERS = 32, 64
+AFFIX_EMBED = 32  # each hashed affix's and the shape's embedding (features.py)
 COUNTED_REFUSES = ("embed", "hidden", "layers", "dropout", "bidirectional", "char_features", "crf", "batch_size",
                    "lr", "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "eval_every",
                    "save_every", "on_nan", "init_from", "time_budget", "precision", "pretrained_vectors")
@@ -55,7 +57,9 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
         dropout=given_or(args.dropout, shapes.dropout), num_labels=facts.labels,
         bidirectional=given_or(args.bidirectional, shapes.bidirectional),
         char_vocab_size=facts.alphabet if chars else 0, char_embed=CHAR_EMBED if chars else 0,
-        char_filters=CHAR_FILTERS if chars else 0, crf=bool(args.crf)))
+        char_filters=CHAR_FILTERS if chars else 0, affix_embed=AFFIX_EMBED if chars else 0,
+        affix_kinds=len(AFFIX_KINDS) if chars else 0, affix_buckets=AFFIX_BUCKETS if chars else 0,
+        crf=bool(args.crf)))
     data = DataPlan(batch_size=batch_size_of(args, shapes, machine), valid=args.valid,
                     holdout=0.0 if args.valid else TAGGER_HOLDOUT)
     epochs = args.epochs

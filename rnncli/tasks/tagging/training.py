@@ -15,12 +15,11 @@ from rnncli.infer.batching import INFERENCE_BATCH, pad
 from rnncli.models.config import ModelConfig
 from rnncli.models.tagger import Tagger
 from rnncli.tasks.tagging.engine import TorchTagger
-from rnncli.tasks.tagging.features import padded_chars
+from rnncli.tasks.tagging.features import Encoded, batch_inputs
 from rnncli.tasks.tagging.planning import score
 from rnncli.text.vocab import UNK
 from rnncli.training import Task
 
-Encoded = tuple[list[list[int]], list[list[list[int]]], list[list[int]]]  # word ids, char ids, tag ids
 SINGLETON_DROP = 0.5  # words seen once in training read as <unk> this often, so <unk> learns (Lample et al. 2016)
 
 
@@ -28,24 +27,22 @@ def build_model(config: ModelConfig) -> Tagger:
     return Tagger(config)
 
 
-def _tensors(encoded: Encoded, chosen: list[int]) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-    words, chars, tags = encoded
-    tokens, lengths = pad([words[i] for i in chosen])
-    targets, _ = pad([tags[i] for i in chosen])
-    letters = padded_chars([chars[i] for i in chosen], tokens.shape[1])
-    return (torch.from_numpy(tokens), torch.from_numpy(letters), torch.from_numpy(lengths),
-            torch.from_numpy(targets))
+def _inputs(encoded: Encoded, tags: list[list[int]], chosen: list[int]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    tokens, lengths = pad([encoded.words[i] for i in chosen])
+    return batch_inputs(encoded, chosen, tokens, lengths), pad([tags[i] for i in chosen])[0]
 
 
 class TaggingTask(Task):
     unit = "tokens"
 
-    def __init__(self, train: Encoded, valid: Encoded, labels: list[str], batch_size: int, device: torch.device,
-                 precision: str, seed: int = 0) -> None:
+    def __init__(self, train: tuple[Encoded, list[list[int]]], valid: tuple[Encoded, list[list[int]]],
+                 labels: list[str], batch_size: int, device: torch.device, precision: str, seed: int = 0) -> None:
+        """``train`` and ``valid``: the encoded sentences and their tag ids."""
         self.train, self.valid, self.labels = train, valid, labels
-        self.batches = ClassBatches(train[0], list(range(len(train[0]))), batch_size, shuffle=True, seed=seed)
+        words = train[0].words
+        self.batches = ClassBatches(words, list(range(len(words))), batch_size, shuffle=True, seed=seed)
         self.device, self.precision, self.seed = device, precision, seed
-        counts = Counter(i for words in train[0] for i in words)
+        counts = Counter(i for sentence in words for i in sentence)
         self.singletons = torch.zeros(max(counts, default=0) + 1, dtype=torch.bool)
         self.singletons[[i for i, n in counts.items() if n == 1]] = True
 
@@ -55,14 +52,16 @@ class TaggingTask(Task):
     def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
         dist = current()  # each rank takes every world-th sentence of the global batch, as classifiers do
         chosen = self.batches.batch(epoch, index, dist.rank, dist.world)[2].tolist()
-        tokens, chars, lengths, targets = _tensors(self.train, chosen)
+        inputs, tags = _inputs(*self.train, chosen)
+        tokens = torch.from_numpy(inputs["tokens"])
         generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch * 100_003 + index)
         drop = self.singletons[tokens] & (torch.rand(tokens.shape, generator=generator) < SINGLETON_DROP)
-        tokens, chars, lengths, targets = (t.to(self.device) for t in (tokens.masked_fill(drop, UNK), chars, lengths,
-                                                                       targets))
+        inputs["tokens"] = tokens.masked_fill(drop, UNK)
+        targets = torch.from_numpy(tags).to(self.device)
+        lengths = torch.from_numpy(inputs["lengths"]).to(self.device)
         mask = torch.arange(tokens.shape[1], device=self.device)[None, :] < lengths[:, None]
-        scores = model(tokens, chars, lengths.cpu())
         core = model.module if hasattr(model, "module") else model
+        scores = model(*core.arguments(inputs, self.device))
         return core.loss(scores, targets, mask), int(mask.sum())
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
@@ -73,10 +72,10 @@ class TaggingTask(Task):
         core = model.module if hasattr(model, "module") else model
         engine = TorchTagger(core, self.device, self.precision, labels=self.labels)
         crf = engine.crf()
-        words, chars, tags = self.valid
+        encoded, tags = self.valid
         total = right = 0
         loss = 0.0
-        for chosen, scores, lengths in scored_batches(engine, words, chars, INFERENCE_BATCH):
+        for chosen, scores, lengths in scored_batches(engine, encoded, INFERENCE_BATCH):
             targets, _ = pad([tags[i] for i in chosen])
             mask = np.arange(scores.shape[1])[None, :] < lengths[:, None]
             with torch.no_grad():
@@ -91,4 +90,4 @@ class TaggingTask(Task):
         return score(metrics)
 
     def eval_size(self) -> int:
-        return sum(len(s) for s in self.valid[0])
+        return sum(len(s) for s in self.valid[0].words)
