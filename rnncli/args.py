@@ -70,8 +70,10 @@ class TrainArgs:
         "Vocabulary to build [default: language models char up to 4 MB of text, else bpe; classifiers word]."))
     split: str | None = option(choices=("punct", "whitespace"), levels=("word",), fixed=True, panel=TOKENIZER,
                                help="Word level: split off punctuation, or whitespace tokens [default: punct].")
-    lowercase: bool | None = option(flags=("--lowercase",), levels=("word",), fixed=True, panel=TOKENIZER,
-                                    help="Word level: lowercase the text.")
+    lowercase: bool | None = option(flags=("--lowercase/--no-lowercase",), levels=("word",), fixed=True,
+                                    panel=TOKENIZER, help=(
+                                        "Word level: lowercase the words [default: taggers yes (their character "
+                                        "features keep the case), else no]."))
     min_freq: int | None = option(min=1, levels=("word", "char"), fixed=True, panel=TOKENIZER,
                                   help="Word and char level: minimum count [default: 1].")
     max_size: int | None = option(min=1, levels=("word", "char"), fixed=True, panel=TOKENIZER,
@@ -113,8 +115,9 @@ class TrainArgs:
                                           "threshold chosen on validation [default: from the data]."))
     char_features: bool | None = option(flags=("--char-features/--no-char-features",), tasks=(TAG,), fixed=True,
                                         panel=MODEL, help=(
-                                            "Taggers: read each word's spelling with a character CNN, so that "
-                                            "words never seen are tagged from their shape [default: on]."))
+                                            "Taggers: read each word's spelling (a character CNN, and hashed "
+                                            "embeddings of its affixes and shape), so that words never seen are "
+                                            "tagged from their spelling [default: on]."))
     crf: bool | None = option(flags=("--crf/--no-crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
         "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: a softmax per token]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,

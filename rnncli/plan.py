@@ -106,7 +106,8 @@ def _machine(data: dict[str, Any]) -> Machine:
 
 def planning(task: str) -> Any:
     """The planning module of a task's folder (``rnncli/tasks/<folder>/planning.py``): its
-    ``plan``, ``default_level``, ``summary`` and ``measure``."""
+    ``plan``, ``default_level``, ``default_lowercase``, ``score``, ``summary``, ``outcome`` and
+    ``measure``."""
     from rnncli.tasks import task as spec
 
     return spec(task).part("planning")
@@ -141,7 +142,8 @@ def plan_tokenizer(args: TrainArgs, task: str, corpus_bytes: int) -> TokenizerPl
         return TokenizerPlan("file", args.vocab)
     level = args.level or default_level(task, corpus_bytes)
     refuse_inapplicable(args, task, level)
-    options = VocabOptions(level=level, split=args.split or "punct", lowercase=bool(args.lowercase),
+    lowercase = planning(task).default_lowercase(level) if args.lowercase is None else args.lowercase
+    options = VocabOptions(level=level, split=args.split or "punct", lowercase=bool(lowercase),
                            min_freq=args.min_freq or 1, max_size=args.max_size, vocab_size=args.vocab_size,
                            encoding=args.encoding, errors=args.errors)
     options.check()

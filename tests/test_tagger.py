@@ -48,8 +48,10 @@ def tagged(tmp_path_factory):
 
 def test_a_tagger_learns_context_and_spelling(tagged, cli):
     root, run = tagged
-    out = cli.ok("tag", "-c", run, "--weights", "last", "--device", "cpu", input="the can saw a cat .\nthe dog can\n")
-    assert out.stdout == "the/DET can/NOUN saw/VERB a/DET cat/NOUN ./PUNCT\nthe/DET dog/NOUN can/VERB\n"
+    out = cli.ok("tag", "-c", run, "--weights", "last", "--device", "cpu",
+                 input="the can saw a cat .\nthe dog can a bird .\n")
+    assert out.stdout == ("the/DET can/NOUN saw/VERB a/DET cat/NOUN ./PUNCT\n"
+                          "the/DET dog/NOUN can/VERB a/DET bird/NOUN ./PUNCT\n")
     report = json.loads(cli.ok("evaluate", "-c", run, root / "dev.conllu", "--json").stdout)
     assert report["accuracy"] > 0.98 and report["tokens"] == sum(1 for line in (root / "dev.conllu").read_text()
                                                                    .splitlines() if line[:1].isdigit())

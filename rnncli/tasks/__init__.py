@@ -29,7 +29,8 @@ PARTS = {
     "evaluate": "inference:evaluate",  # held-out figures of an engine on a file
     "commands": "commands",  # the CLI commands of the task (the one module here that imports typer)
 }
-PLANNING = ("plan", "default_level", "score", "summary", "outcome", "measure")  # what a planning module defines (rnncli.plan)
+PLANNING = ("plan", "default_level", "default_lowercase", "score", "summary", "outcome",
+            "measure")  # what a planning module defines (rnncli.plan)
 
 
 @dataclass(frozen=True)

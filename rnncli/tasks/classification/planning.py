@@ -22,6 +22,11 @@ CLASSIFIER_EPOCHS = 10
 CLASSIFIER_HOLDOUT = 0.1
 
 
+def default_lowercase(level: str) -> bool:
+    """Words as written: the case is part of what a classifier may read."""
+    return False
+
+
 def default_level(corpus_bytes: int) -> str:
     """Words, which matched or beat subwords on validation (docs/defaults.md)."""
     return "word"

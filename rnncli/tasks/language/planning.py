@@ -33,6 +33,11 @@ UNBOUNDED_TOKENS = 3_000_000
 NGRAM_CHAR_ORDER, NGRAM_WORD_ORDER = 5, 3
 
 
+def default_lowercase(level: str) -> bool:
+    """Words as written: a language model generates the case it learned."""
+    return False
+
+
 def default_level(corpus_bytes: int) -> str:
     """Characters for small and medium corpora, subwords beyond a few megabytes."""
     return "char" if corpus_bytes <= CHAR_LEVEL_MAX_BYTES else "bpe"

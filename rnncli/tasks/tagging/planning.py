@@ -28,14 +28,21 @@ COUNTED_REFUSES = ("embed", "hidden", "layers", "dropout", "bidirectional", "cha
                    "save_every", "on_nan", "init_from", "time_budget", "precision", "pretrained_vectors")
 
 
+def default_lowercase(level: str) -> bool:
+    """Lowercased words: the word embedding is shared by "The" and "the", while the character CNN
+    and the shape feature still read the case (docs/defaults.md)."""
+    return level == "word"
+
+
 def default_level(corpus_bytes: int) -> str:
     """Words: a tagger reads the tokens its data gives."""
     return "word"
 
 
 def tagger_shapes(tokens: int) -> Shapes:
-    """Word embedding 100 and a character CNN of 64 filters beside it, a bidirectional LSTM of 128
-    units per direction (256 beyond 500k training tokens), dropout 0.33, 16 sentences a batch."""
+    """Word embedding 100 beside a character CNN of 64 filters and the affix embeddings (32 each),
+    a bidirectional LSTM of 128 units per direction (256 beyond 500k training tokens), dropout
+    0.33, 16 sentences a batch."""
     return Shapes(embed=100, hidden=128 if tokens < 500_000 else 256, dropout=0.33, batch_size=16, bptt=0, lr=2e-3,
                   bidirectional=True)
 
@@ -99,6 +106,7 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
     if m.kind == "hmm":
         return f"hmm tagger of order {m.order}: {data}; counted on the CPU"
     spelling = f" + character CNN ({m.char_filters} filters)" if m.char_vocab_size else ""
+    spelling += f" + affixes ({m.affix_kinds} x {m.affix_embed})" if m.affix_embed else ""
     return (f"{'bidirectional ' if m.bidirectional else ''}{m.kind} tagger: embed {m.embed}{spelling}, hidden "
             f"{m.hidden} x {m.layers} layer(s), dropout {m.dropout}, {'CRF' if m.crf else 'softmax'} output; "
             f"{parameters:,} parameters; {data}; batch {d.batch_size} sentences; {plan.machine.device}, "
