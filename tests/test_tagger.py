@@ -42,7 +42,9 @@ def tagged(tmp_path_factory):
     result = CliRunner().invoke(app, ["train", str(root / "train.conllu"), "--valid", str(root / "dev.conllu"),
                                       "-o", str(run), "--max-steps", "200", "--lr", "0.01", "--dropout", "0", *TINY])
     assert result.exit_code == 0, result.stderr
-    assert json.loads((run / "config.json").read_text())["task"] == "tag"  # inferred from the data
+    config = json.loads((run / "config.json").read_text())
+    assert config["task"] == "tag"  # inferred from the data
+    assert config["plan"]["tokenizer"]["build"]["lowercase"] is True and config["model"]["affix_embed"] > 0
     return root, run
 
 
