@@ -119,7 +119,8 @@ class TrainArgs:
                                             "embeddings of its affixes and shape), so that words never seen are "
                                             "tagged from their spelling [default: on]."))
     crf: bool | None = option(flags=("--crf/--no-crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
-        "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: a softmax per token]."))
+        "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: on for BIO/BIOES "
+        "tags (entities, chunks), else a softmax per token]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
                                        help="Weight the loss by inverse label frequency (auto) [default: none].")
 

@@ -44,6 +44,7 @@ class CorpusFacts:
     labels: int = 0
     multi_label: bool = False  # several labels per example (one sigmoid each)
     alphabet: int = 0  # taggers: characters of the training words (the character CNN's inputs)
+    chunked: bool = False  # taggers: the tags are spans in BIO/BIOES (entities, chunks)
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,7 @@ def tagged(tmp_path_factory):
     config = json.loads((run / "config.json").read_text())
     assert config["task"] == "tag"  # inferred from the data
     assert config["plan"]["tokenizer"]["build"]["lowercase"] is True and config["model"]["affix_embed"] > 0
+    assert config["model"]["crf"] is False  # part-of-speech tags: a softmax per token
     return root, run
 
 
@@ -100,6 +101,27 @@ def test_a_crf_tagger_exports_and_decodes_as_torch_does(tagged, cli, tmp_path):
         if not quantize:
             for a, b in zip(served, by_torch):
                 assert a["probs"] == pytest.approx(b["probs"], abs=1e-4)
+
+
+def test_bio_tags_get_a_crf_by_default(cli, tmp_path):
+    """Spans (BIO/BIOES tags) are read by a CRF unless --no-crf: it scored higher entity F1 on
+    validation (docs/defaults.md); the plan says why."""
+    data = tmp_path / "entities.txt"
+    cli.ok("sample-data", "entities", "--lines", "60", "-o", data)
+    for options, crf in (([], True), (["--no-crf"], False)):
+        run = tmp_path / f"run{crf}"
+        shown = cli.ok("train", data, "-o", run, "--max-steps", "2", *TINY[:-1], *options)
+        assert json.loads((run / "config.json").read_text())["model"]["crf"] is crf
+        assert ("a CRF over the tags: they are BIO/BIOES spans" in shown.stderr) is crf
+
+
+def test_pretrained_vectors_fill_the_lowercased_word_table(tagged, cli, tmp_path):
+    root, _ = tagged
+    vectors = tmp_path / "v.vec"
+    vectors.write_text("3 16\n" + "".join(f"{w} " + " ".join(["0.5"] * 16) + "\n" for w in ("the", "cat", "zebra")))
+    shown = cli.ok("train", root / "train.conllu", "-o", tmp_path / "run", "--pretrained-vectors", vectors,
+                   "--max-steps", "1", *TINY[:-1])
+    assert "pretrained vectors: 2 of" in shown.stderr and shown.stdout == ""
 
 
 def test_python_api(tagged):

@@ -71,5 +71,9 @@ class TaggerEngine(Protocol):
         (rnncli.tasks.tagging.features.batch_inputs)."""
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """A CRF tagger's start, transition and end scores; None where tags are chosen per token.
-        (A counted HMM instead gives ``best_path(tokens)`` and ``counted = True``.)"""
+        """A CRF tagger's start, transition and end scores; None where tags are chosen per token."""
+
+    def tag(self, tokens: Sequence[Sequence[str]], batch_size: int, top: int = 1) -> list[Any]:
+        """Each sentence's tags with their probabilities and the ``top`` alternatives
+        (rnncli.tasks.tagging.inference.decode); engines that score tokens call its
+        ``decode_scores``, a counted HMM decodes its own way."""

@@ -13,6 +13,7 @@ from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
 from rnncli.tasks.tagging.features import CHAR_RESERVED, Encoded, TokenFeatures, alphabet, word_key
+from rnncli.tasks.tagging.scores import is_chunked
 from rnncli.text.build import build_from_texts
 from rnncli.text.tagged import Sentence, read_tagged
 from rnncli.text.vocab import Vocab
@@ -84,7 +85,8 @@ def read(args: "TrainArgs", corpus: list[str], tokenizer: TokenizerPlan, run: "R
     if saved is None and current().is_main:
         run.save_labels(labels)
     facts = CorpusFacts(sum(len(s.tokens) for s in train), sum(len(s.tokens) for s in valid), len(vocab),
-                        vocab.level, len(labels), alphabet=len(alphabet(vocab)) + CHAR_RESERVED)
+                        vocab.level, len(labels), alphabet=len(alphabet(vocab)) + CHAR_RESERVED,
+                        chunked=is_chunked(labels))
     return TaggerData(vocab, train, valid, facts, labels)
 
 

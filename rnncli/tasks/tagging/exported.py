@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 from functools import cached_property
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from rnncli.onnxrun import Exported
+from rnncli.tasks.tagging.inference import Tagged, decode_scores
 
 CRF_KEY = "crf"  # the model metadata entry holding a CRF tagger's tables (export.py writes it)
 
@@ -23,6 +24,9 @@ class ExportedTagger(Exported):
     def scores(self, inputs: dict[str, np.ndarray]) -> np.ndarray:
         wanted = {i.name for i in self.session.get_inputs()}
         return self.session.run(["scores"], {k: v for k, v in inputs.items() if k in wanted})[0]  # type: ignore[no-any-return]
+
+    def tag(self, tokens: Sequence[Sequence[str]], batch_size: int, top: int = 1) -> list[Tagged]:
+        return decode_scores(self, tokens, batch_size, top)
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A CRF tagger's start, transition and end scores, from the model's metadata; None for a

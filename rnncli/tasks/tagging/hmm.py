@@ -236,14 +236,15 @@ class HMMTagger:
     """A counted HMM as a tagger engine: it decodes whole sentences itself (Viterbi over its own
     transitions) and gives no probabilities."""
 
-    task, variant, counted = "tag", "hmm", True
+    task, variant = "tag", "hmm"
 
     def __init__(self, model: HMM, vocab: Any, labels: list[str]) -> None:
         self.model, self.vocab, self.labels = model, vocab, list(labels)
-        self._index = {t: i for i, t in enumerate(self.labels)}
 
-    def best_path(self, tokens: Sequence[str]) -> list[int]:
-        return [self._index[t] for t in self.model.tag(tokens)]
+    def tag(self, tokens: Sequence[Sequence[str]], batch_size: int = 1, top: int = 1) -> list[Any]:
+        """Each sentence's Viterbi path, as rnncli.tasks.tagging.inference.decode gives it (no
+        probabilities: the HMM's are joint, not per token)."""
+        return [[(tag, None, []) for tag in self.model.tag(sentence)] if sentence else [] for sentence in tokens]
 
     def crf(self) -> None:
         return None

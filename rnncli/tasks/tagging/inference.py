@@ -86,10 +86,15 @@ def tag_probabilities(scores: np.ndarray, crf: CRF | None) -> np.ndarray:
 def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
            top: int = 1) -> list[Tagged]:
     """The tags of each sentence (a list of tokens), each with its probability and the ``top`` most
-    likely tags of that token, in the order given; a counted HMM decodes sentences itself and gives
-    no probabilities."""
-    if getattr(engine, "counted", False):
-        return [[(engine.labels[j], None, []) for j in engine.best_path(t)] if t else [] for t in tokens]
+    likely tags of that token, in the order given: the engine's ``tag`` (a counted HMM decodes its
+    own way and gives no probabilities)."""
+    return engine.tag(tokens, batch_size, top)
+
+
+def decode_scores(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
+                  top: int = 1) -> list[Tagged]:
+    """:func:`decode` for the engines that score tokens (torch, ONNX): the softmax's likeliest tags
+    or the CRF's Viterbi path, with the softmax's probabilities or the CRF's marginals."""
     crf = engine.crf()
     out: list[Tagged] = [[] for _ in tokens]
     for chosen, scores, _ in scored_batches(engine, token_features(engine.vocab).encode(tokens), batch_size):

@@ -66,11 +66,13 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
         char_vocab_size=facts.alphabet if chars else 0, char_embed=CHAR_EMBED if chars else 0,
         char_filters=CHAR_FILTERS if chars else 0, affix_embed=AFFIX_EMBED if chars else 0,
         affix_kinds=len(AFFIX_KINDS) if chars else 0, affix_buckets=AFFIX_BUCKETS if chars else 0,
-        crf=bool(args.crf)))
+        crf=given_or(args.crf, facts.chunked)))
     data = DataPlan(batch_size=batch_size_of(args, shapes, machine), valid=args.valid,
                     holdout=0.0 if args.valid else TAGGER_HOLDOUT)
     epochs = args.epochs
     notes: list[str] = []
+    if args.crf is None and facts.chunked:
+        notes.append("a CRF over the tags: they are BIO/BIOES spans (--no-crf for a softmax per token)")
     if epochs is None and args.max_steps is None and args.time_budget is None:
         epochs = TAGGER_EPOCHS
         notes.append(f"{epochs} epochs (no --epochs, --max-steps or --time-budget)")
