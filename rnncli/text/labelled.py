@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rnncli.errors import ConfigError, InputError
-from rnncli.text.reader import STDIN, LineReader
+from rnncli.text.reader import STDIN, LineReader, probe
 
 FORMATS = ("auto", "tsv", "fasttext", "csv", "jsonl")
 FASTTEXT_PREFIX = "__label__"
@@ -76,17 +76,7 @@ def _detect(path: str, first: str | None) -> str:
 
 def looks_labelled(path: str, probe_lines: int = 200) -> bool:
     """Whether a file reads as labelled data (for inferring ``--task``): most lines fit a format."""
-    if path == STDIN or not Path(path).is_file():
-        return False
-    lines = []
-    try:
-        for line in LineReader(path, errors="replace"):
-            if line.strip():
-                lines.append(line)
-            if len(lines) >= probe_lines:
-                break
-    except InputError:
-        return False
+    lines = [line for line in probe(path, probe_lines) if line.strip()]
     if not lines:
         return False
     fmt = _detect(path, lines[0])

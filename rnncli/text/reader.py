@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import os
 import sys
 from typing import BinaryIO, Iterable, Iterator
 
@@ -170,6 +171,38 @@ def coalesced_blocks(reader: LineReader, limit: int = 8192) -> Iterator[list[str
             pending = []
     if pending:
         yield pending
+
+
+def json_object(line: str) -> dict | None:  # type: ignore[type-arg]
+    """The line as a JSON object, or None: formats are told apart by it, and a CoNLL token or a
+    TSV field may well start with ``{``."""
+    if not line.lstrip().startswith("{"):
+        return None
+    import json
+
+    try:
+        value = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def probe(path: str, lines: int = 200) -> list[str]:
+    """The first lines of a file, as many as hold ``lines`` non-blank ones (blank lines kept), to
+    tell its format by (for inferring ``--task``); none for stdin or a file that cannot be read."""
+    if path == STDIN or not os.path.isfile(path):
+        return []
+    found: list[str] = []
+    filled = 0
+    try:
+        for line in LineReader(path, errors="replace"):
+            found.append(line)
+            filled += bool(line.strip())
+            if filled >= lines:
+                break
+    except InputError:
+        return []
+    return found
 
 
 def check_inputs(paths: Iterable[str]) -> list[str]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Iterator
 
 from rnncli.errors import ConfigError, InputError
-from rnncli.text.reader import STDIN, LineReader
+from rnncli.text.reader import STDIN, LineReader, json_object, probe
 
 FORMATS = ("auto", "conllu", "conll", "jsonl")
 CONLLU_COLUMNS = {"upos": 3, "xpos": 4, "feats": 5}
@@ -54,7 +54,7 @@ def detect(path: str, first: str | None) -> str:
     if first is None:
         return "conll"
     stripped = first.strip()
-    if _json_object(stripped) is not None:
+    if json_object(stripped) is not None:
         return "jsonl"
     if stripped.startswith("#"):
         return "conllu"
@@ -75,19 +75,14 @@ def looks_tagged(path: str, probe_lines: int = 200) -> bool:
         return True
     lines: list[str] = []
     breaks = 0
-    try:
-        for line in LineReader(path, errors="replace"):
-            if line.strip() and not line.startswith(DOCSTART):
-                lines.append(line)
-            elif lines:
-                breaks += 1
-            if len(lines) >= probe_lines:
-                break
-    except InputError:
-        return False
+    for line in probe(path, probe_lines):
+        if line.strip() and not line.startswith(DOCSTART):
+            lines.append(line)
+        elif lines:
+            breaks += 1
     if not lines:
         return False
-    first = _json_object(lines[0])
+    first = json_object(lines[0])
     if first is not None:
         return "tokens" in first and "tags" in first
     if detect(path, next((x for x in lines if not x.startswith("#")), None)) == "conllu":
@@ -97,17 +92,6 @@ def looks_tagged(path: str, probe_lines: int = 200) -> bool:
     short = all(0 < len(f) <= MAX_FIELD and " " not in f for r in rows for f in r)
     tags = len({r[-1] for r in rows})
     return breaks > 0 and 2 <= width <= 10 and count >= 0.9 * len(rows) and short and tags <= max(10, len(rows) // 2)
-
-
-def _json_object(line: str) -> dict | None:
-    """The line as a JSON object, or None: a CoNLL token may well be ``{``."""
-    if not line.lstrip().startswith("{"):
-        return None
-    try:
-        value = json.loads(line)
-    except json.JSONDecodeError:
-        return None
-    return value if isinstance(value, dict) else None
 
 
 def _columns(line: str) -> list[str]:
