@@ -44,6 +44,10 @@ def test_conllu_tags_the_syntactic_words_and_keeps_the_lines(tmp_path):
     assert second.raw[0] == "# sent_id = 2" and [second.raw[i].split("\t")[0] for i in second.rows] == ["1", "2", "3"]
     xpos = read_tagged(write(tmp_path, "d.conllu", CONLLU), tag_column="xpos")
     assert xpos[1].tags == ["VBP", "RB", "VB"]
+    feats = read_tagged(write(tmp_path, "d.conllu", CONLLU), tag_column="feats")  # "_": no features, a tag
+    assert [s.tags for s in feats] == [["Mood=Imp", "Case=Nom"], ["_", "_", "_"]]
+    with pytest.raises(InputError, match="d.conllu:1: no tag in the upos column"):
+        read_tagged(write(tmp_path, "d.conllu", "1\tShow\tshow\t_\t_\t_\t0\troot\t_\t_\n"))
 
 
 def test_conll_columns_tab_or_space_with_docstart(tmp_path):

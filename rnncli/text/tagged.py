@@ -2,7 +2,8 @@
 
 - ``conllu``: Universal Dependencies' CoNLL-U: ten tab-separated columns, ``#`` comments, a blank
   line after each sentence. The tag is the ``upos`` column by default (``xpos`` or ``feats`` by
-  ``tag_column``). Multi-word token lines (ID ``1-2``) and empty nodes (ID ``8.1``) are kept for
+  ``tag_column``). ``_`` is a missing tag in ``upos`` (every word has one), and a tag of its own
+  in ``xpos`` and ``feats``, where treebanks write it for words without one (no features). Multi-word token lines (ID ``1-2``) and empty nodes (ID ``8.1``) are kept for
   writing the sentence back but are not tagged: the syntactic words are.
 - ``conll``: columns of CoNLL-2000/2003 and their kin: the token first, the tag last (or the
   0-based ``tag_column``), tab or space separated, a blank line between sentences, ``-DOCSTART-``
@@ -185,7 +186,7 @@ def _conllu(lines: Iterator[tuple[int, str]], name: str, column: int, require_ta
         tag = fields[column].strip()
         if not fields[1]:
             raise InputError(f"{where}: empty word form")
-        if tag in ("", "_") and require_tags:
+        if (not tag or (tag == "_" and column == CONLLU_COLUMNS["upos"])) and require_tags:
             raise InputError(f"{where}: no tag in the {_column_name(column)} column")
         rows.append(len(raw) - 1)
         tokens.append(fields[1])
