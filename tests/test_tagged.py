@@ -121,6 +121,7 @@ tokens = st.lists(st.text(st.characters(blacklist_categories=("Cc", "Cs", "Zs", 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(tokens, min_size=1, max_size=4))
 @example([["{"]])
+@example([["#", "0"]])
 @example([['{"tokens":', "[]}"]])
 def test_written_sentences_read_back_in_every_format(tmp_path_factory, sentences):
     """Sentences written as CoNLL columns, CoNLL-U or JSON lines read back as they were."""

@@ -46,7 +46,8 @@ class Sentence:
 
 
 def detect(path: str, first: str | None) -> str:
-    """The format of a file from its extension, else from its first non-blank line."""
+    """The format of a file from its extension, else from its first data line (not blank, not a
+    comment, not -DOCSTART-): a line opening with "#" is a CoNLL-U comment or a CoNLL "#" token."""
     suffix = Path(path).suffix.lower() if path != STDIN else ""
     if suffix == ".conllu":
         return "conllu"
@@ -57,8 +58,6 @@ def detect(path: str, first: str | None) -> str:
     stripped = first.strip()
     if json_object(stripped) is not None:
         return "jsonl"
-    if stripped.startswith("#"):
-        return "conllu"
     fields = first.rstrip("\n").split("\t")
     if len(fields) == CONLLU_WIDTH and _conllu_id(fields[0]) is not None:
         return "conllu"
@@ -122,11 +121,11 @@ def iter_tagged(path: str, fmt: str = "auto", tag_column: str | None = None, enc
     reader = LineReader(path, encoding, errors)
     numbered = enumerate(reader, 1)
     buffered: list[tuple[int, str]] = []
-    for number, line in numbered:
+    for number, line in numbered:  # up to the first data line: "#" opens CoNLL-U's comments and CoNLL's "#" tokens
         buffered.append((number, line))
-        if line.strip() and not line.startswith(DOCSTART):
+        if line.strip() and not line.startswith((DOCSTART, "#")):
             break
-    first = buffered[-1][1] if buffered and buffered[-1][1].strip() else None
+    first = buffered[-1][1] if buffered and buffered[-1][1].strip() and not buffered[-1][1].startswith("#") else None
     fmt = detect(path, first) if fmt == "auto" else fmt
 
     def lines() -> Iterator[tuple[int, str]]:
