@@ -124,10 +124,12 @@ def test_pretrained_vectors_fill_the_lowercased_word_table(tagged, cli, tmp_path
     assert "pretrained vectors: 2 of" in shown.stderr and shown.stdout == ""
 
 
-def test_python_api(tagged):
+def test_python_api(tagged, tmp_path):
     import rnncli
 
     root, run = tagged
+    trained = rnncli.train(root / "train.conllu", tmp_path / "api", task="tag", max_steps=3, embed=8, hidden=8)
+    assert trained.task == "tag" and len(trained.tag(["the cat sat"])[0]) == 3
     assert rnncli.load(run).tag(["the cat sat", ["a", "dog"]])[0] == [("the", "DET"), ("cat", "NOUN"),
                                                                       ("sat", "VERB")]
 
