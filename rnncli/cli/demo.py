@@ -11,7 +11,8 @@ from rnncli.lesson_options import DemoArgs
 
 SAMPLE_DIR = Path("sample_data")
 FILES = {"english.txt": ("english", 3000, 0), "english-valid.txt": ("english", 300, 1),
-         "topics.tsv": ("topics", 2000, 0), "topics-test.tsv": ("topics", 400, 1)}
+         "topics.tsv": ("topics", 2000, 0), "topics-test.tsv": ("topics", 400, 1),
+         "entities.txt": ("entities", 1000, 0), "entities-test.txt": ("entities", 200, 1)}
 
 
 def _sample_files(workdir: Path) -> dict[str, Path]:
@@ -30,7 +31,7 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
 
 
 def _demo(args: DemoArgs) -> None:
-    """Tokenize, train an LSTM language model, generate from it, and train a classifier."""
+    """Tokenize, train an LSTM language model, generate from it, train a classifier and a tagger."""
     import rnncli
     from rnncli.tasks import task
     from rnncli.cli.train import run_training
@@ -55,6 +56,13 @@ def _demo(args: DemoArgs) -> None:
     info(f"== 4. evaluate it on {files['topics-test.tsv']} (rnncli evaluate -c runs/demo/topics ...)")
     report = topics.evaluate(files["topics-test.tsv"])
     task("classify").part("commands").print_report(report, str(topics.path), report.pop("source"))
+    info(f"== 5. a tagger of named entities on {files['entities.txt']} (rnncli train ..., the task read from "
+         "the data; a CRF over the BIO tags)")
+    tagger = rnncli.train(files["entities.txt"], workdir / "entities", time_budget=15)
+    sentence = "the Jordan Company thanked Victoria in Austin ."
+    print(" ".join(f"{word}/{tag}" for word, tag in tagger.tag([sentence])[0]), flush=True)
+    entity = tagger.evaluate(files["entities-test.txt"])["entity"]
+    info(f"entity F1 on {files['entities-test.txt']}: {entity['f1']:.3f} (rnncli evaluate -c {workdir / 'entities'} ...)")
     info(f"done: runs are in {workdir}; try rnncli generate -c {lm_dir} --prompt \"Anna said\"")
 
 
