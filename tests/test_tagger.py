@@ -113,6 +113,8 @@ def test_bio_tags_get_a_crf_by_default(cli, tmp_path):
         shown = cli.ok("train", data, "-o", run, "--max-steps", "2", *TINY[:-1], *options)
         assert json.loads((run / "config.json").read_text())["model"]["crf"] is crf
         assert ("a CRF over the tags: they are BIO/BIOES spans" in shown.stderr) is crf
+        records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+        assert any("entity_f1" in r for r in records) and "best entity F1" in shown.stderr
 
 
 def test_pretrained_vectors_fill_the_lowercased_word_table(tagged, cli, tmp_path):

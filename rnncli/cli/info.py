@@ -10,7 +10,7 @@ from rnncli.cli.common import open_output
 from rnncli.cli.declare import declared
 from rnncli.infer.options import InfoArgs
 
-METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1")
+METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1", "entity_f1")
 
 
 COUNTED = {"ngram": "counted (Kneser-Ney discounts per order)",

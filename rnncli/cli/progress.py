@@ -80,7 +80,7 @@ class ProgressPrinter:
     def on_eval(self, data: dict[str, Any]) -> None:
         if self.quiet:
             return
-        shown = {k: v for k, v in data.items() if k.startswith("val_") or k in ("accuracy", "macro_f1")}
+        shown = {k: v for k, v in data.items() if k.startswith("val_") or k in ("accuracy", "macro_f1", "entity_f1")}
         values = "  ".join(f"{k} {v:.4f}" for k, v in shown.items() if isinstance(v, (int, float)))
         mark = "  (best)" if data.get("best") else ""
         self._print(f"eval at step {data['step']}: {values}{mark}")

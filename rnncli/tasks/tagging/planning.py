@@ -96,8 +96,9 @@ def _plan_hmm(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, mac
 
 
 def score(record: dict[str, Any]) -> float:
-    """The best validation token accuracy is the best checkpoint (among equals, the lower loss)."""
-    return float(record["accuracy"]) - 1e-6 * float(record.get("val_loss", 0.0))
+    """The best checkpoint: the best validation entity F1 for BIO/BIOES tags (spans are what such
+    taggers are judged by), else the best token accuracy; among equals, the lower loss."""
+    return float(record.get("entity_f1", record["accuracy"])) - 1e-6 * float(record.get("val_loss", 0.0))
 
 
 def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
@@ -117,7 +118,8 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
 
 def outcome(final: dict[str, Any], best: dict[str, Any]) -> str:
     """The end-of-run figures: those of the evaluation best.safetensors was saved at."""
-    return f"best accuracy {figure(best.get('accuracy'))} at step {best.get('step')}"
+    entity = f"entity F1 {figure(best['entity_f1'])}, " if best.get("entity_f1") is not None else ""
+    return f"best {entity}accuracy {figure(best.get('accuracy'))} at step {best.get('step')}"
 
 
 def measure(machine: Machine, device: "torch.device", args: TrainArgs, data: Any) -> Machine:

@@ -65,9 +65,11 @@ class TaggingTask(Task):
         return core.loss(scores, targets, mask), int(mask.sum())
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
-        """Validation loss (nats per token, of the softmax or the CRF's sequences) and accuracy of
-        the decoded tags, through the engine and the decoding that serve the model."""
+        """Validation loss (nats per token, of the softmax or the CRF's sequences), accuracy of the
+        decoded tags and, for BIO/BIOES tags, entity F1 (which then picks the best checkpoint),
+        through the engine and the decoding that serve the model."""
         from rnncli.tasks.tagging.inference import best_path, scored_batches
+        from rnncli.tasks.tagging.scores import entity_scores, is_chunked
 
         core = model.module if hasattr(model, "module") else model
         engine = TorchTagger(core, self.device, self.precision, labels=self.labels)
@@ -75,6 +77,7 @@ class TaggingTask(Task):
         encoded, tags = self.valid
         total = right = 0
         loss = 0.0
+        paths: list[list[int]] = [[] for _ in tags]
         for chosen, scores, lengths in scored_batches(engine, encoded, INFERENCE_BATCH):
             targets, _ = pad([tags[i] for i in chosen])
             mask = np.arange(scores.shape[1])[None, :] < lengths[:, None]
@@ -82,9 +85,14 @@ class TaggingTask(Task):
                 loss += float(core.loss(*(torch.from_numpy(a).to(self.device) for a in
                                           (scores.astype(np.float32), targets, mask)))) * int(mask.sum())
             for row, i in enumerate(chosen):
-                right += sum(p == g for p, g in zip(best_path(scores[row, :lengths[row]], crf), tags[i]))
+                paths[i] = best_path(scores[row, :lengths[row]], crf)
+                right += sum(p == g for p, g in zip(paths[i], tags[i]))
             total += int(lengths.sum())
-        return {"val_loss": loss / max(1, total), "accuracy": right / max(1, total)}
+        metrics = {"val_loss": loss / max(1, total), "accuracy": right / max(1, total)}
+        if is_chunked(self.labels):
+            gold, predicted = ([[self.labels[j] for j in sentence] for sentence in ids] for ids in (tags, paths))
+            metrics["entity_f1"] = entity_scores(gold, predicted)["f1"]
+        return metrics
 
     def score(self, metrics: dict[str, float]) -> float:
         return score(metrics)
