@@ -23,7 +23,9 @@ def run_option() -> Any:
 
 
 def weights_option() -> Any:
-    return command_option("best", choices=("best", "last"), help="best (lowest validation loss) or last checkpoint.")
+    return command_option("best", choices=("best", "last"), help=(
+        "best (the best validation score: loss for language models, accuracy or F1 for the others) or last "
+        "checkpoint."))
 
 
 def device_option() -> Any:
