@@ -1,5 +1,6 @@
 """Training a tagger (many-to-many): sentences batched by length, the loss over their real tokens,
-and validation token accuracy, by which the best checkpoint is chosen."""
+and validation token accuracy (and entity F1 for BIO/BIOES tags), by which the best checkpoint is
+chosen."""
 
 from __future__ import annotations
 
