@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
-from rnncli.tasks.tagging.features import CHAR_RESERVED, Encoded, TokenFeatures, alphabet, word_key
+from rnncli.tasks.tagging.features import CHAR_RESERVED, Encoded, alphabet, token_features, word_key
 from rnncli.tasks.tagging.scores import is_chunked
 from rnncli.text.build import build_from_texts
 from rnncli.text.tagged import Sentence, read_tagged
@@ -40,13 +40,13 @@ class TaggerData:
     def encoded(self, sentences: list[Sentence]) -> tuple[Encoded, list[list[int]]]:
         """The sentences' ids (words, characters, affixes) and their tag ids."""
         tags = {t: i for i, t in enumerate(self.labels)}
-        return (TokenFeatures(self.vocab).encode([s.tokens for s in sentences]),
+        return (token_features(self.vocab).encode([s.tokens for s in sentences]),
                 [[tags[t] for t in s.tags or ()] for s in sentences])
 
     def train_ids(self) -> Any:
         import numpy as np
 
-        features = TokenFeatures(self.vocab)
+        features = token_features(self.vocab)
         return np.array([i for s in self.train for i in features.words(s.tokens)], dtype=np.int64)
 
     def task(self, plan: "RunPlan", device: "torch.device") -> "Task":

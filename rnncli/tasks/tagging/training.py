@@ -39,7 +39,10 @@ class TaggingTask(Task):
     def __init__(self, train: tuple[Encoded, list[list[int]]], valid: tuple[Encoded, list[list[int]]],
                  labels: list[str], batch_size: int, device: torch.device, precision: str, seed: int = 0) -> None:
         """``train`` and ``valid``: the encoded sentences and their tag ids."""
+        from rnncli.tasks.tagging.scores import is_chunked
+
         self.train, self.valid, self.labels = train, valid, labels
+        self.chunked = is_chunked(labels)  # BIO/BIOES: validation also scores entity F1
         words = train[0].words
         self.batches = ClassBatches(words, list(range(len(words))), batch_size, shuffle=True, seed=seed)
         self.device, self.precision, self.seed = device, precision, seed
@@ -70,7 +73,7 @@ class TaggingTask(Task):
         decoded tags and, for BIO/BIOES tags, entity F1 (which then picks the best checkpoint),
         through the engine and the decoding that serve the model."""
         from rnncli.tasks.tagging.inference import best_path, scored_batches
-        from rnncli.tasks.tagging.scores import entity_scores, is_chunked
+        from rnncli.tasks.tagging.scores import entity_scores
 
         core = model.module if hasattr(model, "module") else model
         engine = TorchTagger(core, self.device, self.precision, labels=self.labels)
@@ -90,7 +93,7 @@ class TaggingTask(Task):
                 right += sum(p == g for p, g in zip(paths[i], tags[i]))
             total += int(lengths.sum())
         metrics = {"val_loss": loss / max(1, total), "accuracy": right / max(1, total)}
-        if is_chunked(self.labels):
+        if self.chunked:
             gold, predicted = ([[self.labels[j] for j in sentence] for sentence in ids] for ids in (tags, paths))
             metrics["entity_f1"] = entity_scores(gold, predicted)["f1"]
         return metrics
