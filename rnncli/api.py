@@ -147,12 +147,10 @@ class Run:
     def tag(self, sentences: Iterable[str | Sequence[str]], batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, str]]]:
         """(token, tag) pairs of each sentence, as ``rnncli tag``: a sentence is a list of tokens,
         or a string of whitespace-separated tokens."""
-        from rnncli.tasks.tagging.inference import decode
-
         self.require("tag")
         tokens = [s.split() if isinstance(s, str) else list(s) for s in sentences]
         return [[(t, tag) for t, (tag, _, _) in zip(words, tagged)]
-                for words, tagged in zip(tokens, decode(self.engine, tokens, batch_size))]
+                for words, tagged in zip(tokens, self.engine.tag(tokens, batch_size))]
 
     @property
     def threshold(self) -> float | np.ndarray:

@@ -74,6 +74,5 @@ class TaggerEngine(Protocol):
         """A CRF tagger's start, transition and end scores; None where tags are chosen per token."""
 
     def tag(self, tokens: Sequence[Sequence[str]], batch_size: int, top: int = 1) -> list[Any]:
-        """Each sentence's tags with their probabilities and the ``top`` alternatives
-        (rnncli.tasks.tagging.inference.decode); engines that score tokens call its
-        ``decode_scores``, a counted HMM decodes its own way."""
+        """Each sentence's tags with their probabilities and the ``top`` alternatives: engines that
+        score tokens call rnncli.tasks.tagging.inference.decode, a counted HMM decodes its own way."""

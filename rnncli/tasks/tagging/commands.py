@@ -33,14 +33,13 @@ def _quiet(message: str) -> None:
 
 
 def _lines(engine: Any, args: TagArgs, fmt: str) -> Iterator[str]:
-    from rnncli.tasks.tagging.inference import decode
     from rnncli.text.reader import LineReader, coalesced_blocks
     from rnncli.text.words import splitter
 
     split = splitter("punct" if args.tokenize else "whitespace")
     for lines in coalesced_blocks(LineReader(args.file, args.encoding, args.errors), 8192):
         tokens = [split(line) for line in lines]
-        tagged = decode(engine, tokens, args.batch_size, args.top)
+        tagged = engine.tag(tokens, args.batch_size, args.top)
         yield "".join(_format(words, t, fmt) + "\n" for words, t in zip(tokens, tagged))
 
 
@@ -58,7 +57,6 @@ def _conllu(engine: Any, args: TagArgs) -> Iterator[str]:
     """CoNLL-U in, the same CoNLL-U out with the tag column of each word filled."""
     import itertools
 
-    from rnncli.tasks.tagging.inference import decode
     from rnncli.text.tagged import conllu_column, iter_tagged
 
     column = conllu_column(args.tag_column)
@@ -68,7 +66,7 @@ def _conllu(engine: Any, args: TagArgs) -> Iterator[str]:
         if sentence is not None:
             pending.append(sentence)
         if pending and (sentence is None or len(pending) >= CONLLU_BATCH):
-            tagged = decode(engine, [s.tokens for s in pending], args.batch_size)
+            tagged = engine.tag([s.tokens for s in pending], args.batch_size)
             yield "".join(_filled(s, [t for t, _, _ in tags], column) for s, tags in zip(pending, tagged))
             pending = []
 

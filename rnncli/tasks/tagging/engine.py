@@ -10,7 +10,7 @@ import torch
 
 from rnncli.device import autocast, inference_precision
 from rnncli.models.tagger import Tagger
-from rnncli.tasks.tagging.inference import Tagged, decode_scores
+from rnncli.tasks.tagging.inference import Tagged, decode
 from rnncli.text.vocab import Vocab
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class TorchTagger:
         return scores.float().cpu().numpy()  # type: ignore[no-any-return]
 
     def tag(self, tokens: Sequence[Sequence[str]], batch_size: int, top: int = 1) -> list[Tagged]:
-        return decode_scores(self, tokens, batch_size, top)
+        return decode(self, tokens, batch_size, top)
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """The CRF's start, transition and end scores; None for a softmax tagger."""

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from rnncli.onnxrun import Exported
-from rnncli.tasks.tagging.inference import Tagged, decode_scores
+from rnncli.tasks.tagging.inference import Tagged, decode
 
 CRF_KEY = "crf"  # the model metadata entry holding a CRF tagger's tables (export.py writes it)
 
@@ -26,7 +26,7 @@ class ExportedTagger(Exported):
         return self.session.run(["scores"], {k: v for k, v in inputs.items() if k in wanted})[0]  # type: ignore[no-any-return]
 
     def tag(self, tokens: Sequence[Sequence[str]], batch_size: int, top: int = 1) -> list[Tagged]:
-        return decode_scores(self, tokens, batch_size, top)
+        return decode(self, tokens, batch_size, top)
 
     def crf(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
         """A CRF tagger's start, transition and end scores, from the model's metadata; None for a

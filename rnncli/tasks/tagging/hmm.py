@@ -242,7 +242,7 @@ class HMMTagger:
         self.model, self.vocab, self.labels = model, vocab, list(labels)
 
     def tag(self, tokens: Sequence[Sequence[str]], batch_size: int = 1, top: int = 1) -> list[Any]:
-        """Each sentence's Viterbi path, as rnncli.tasks.tagging.inference.decode gives it (no
+        """Each sentence's Viterbi path, in the form rnncli.tasks.tagging.inference.decode gives (no
         probabilities: the HMM's are joint, not per token)."""
         return [[(tag, None, []) for tag in self.model.tag(sentence)] if sentence else [] for sentence in tokens]
 

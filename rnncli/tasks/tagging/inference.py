@@ -85,16 +85,10 @@ def tag_probabilities(scores: np.ndarray, crf: CRF | None) -> np.ndarray:
 
 def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
            top: int = 1) -> list[Tagged]:
-    """The tags of each sentence (a list of tokens), each with its probability and the ``top`` most
-    likely tags of that token, in the order given: the engine's ``tag`` (a counted HMM decodes its
-    own way and gives no probabilities)."""
-    return engine.tag(tokens, batch_size, top)
-
-
-def decode_scores(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
-                  top: int = 1) -> list[Tagged]:
-    """:func:`decode` for the engines that score tokens (torch, ONNX): the softmax's likeliest tags
-    or the CRF's Viterbi path, with the softmax's probabilities or the CRF's marginals."""
+    """The tags of each sentence (a list of tokens) from an engine that scores tokens (torch,
+    ONNX: their ``tag``), in the order given, each with its probability and the ``top`` most
+    likely tags of that token: the softmax's likeliest tags or the CRF's Viterbi path, with the
+    softmax's probabilities or the CRF's marginals. (A counted HMM's ``tag`` decodes its own way.)"""
     crf = engine.crf()
     out: list[Tagged] = [[] for _ in tokens]
     for chosen, scores, _ in scored_batches(engine, token_features(engine.vocab).encode(tokens), batch_size):
@@ -118,7 +112,7 @@ def evaluate(engine: "TaggerEngine", path: str, options: EvaluateOptions) -> dic
 
     sentences = read_tagged(path, tag_column=options.tag_column, encoding=options.encoding, errors=options.errors)
     tokens = [s.tokens for s in sentences]
-    predicted = [[tag for tag, _, _ in tagged] for tagged in decode(engine, tokens)]
+    predicted = [[tag for tag, _, _ in tagged] for tagged in engine.tag(tokens, INFERENCE_BATCH)]
     report = tagging_metrics(tokens, [s.tags or [] for s in sentences], predicted, token_features(engine.vocab).known,
                              engine.labels)
     if "unknown_tags" in report:
