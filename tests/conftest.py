@@ -72,6 +72,38 @@ def run_module(*args: str, **kwargs: Any) -> Any:
     return subprocess.run([sys.executable, "-m", "rnncli", *args], capture_output=True, **kwargs)
 
 
+def answers_while_open(args: list[str], lines: list[bytes], timeout: float = 30) -> list[bytes]:
+    """Write each line to ``rnncli ARGS``'s stdin and read one line back before writing the next:
+    what the command answered, line by line, while its input was still open (it then exits 0)."""
+    import select
+    import subprocess
+
+    process = subprocess.Popen([sys.executable, "-m", "rnncli", *args], stdin=subprocess.PIPE,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    answers = []
+    try:
+        for line in lines:
+            process.stdin.write(line)
+            process.stdin.flush()
+            ready, _, _ = select.select([process.stdout], [], [], timeout)
+            assert ready, "no output while the input was still open"
+            answers.append(process.stdout.readline())
+    finally:
+        process.stdin.close()
+        process.wait(timeout=timeout)
+    assert process.returncode == 0
+    return answers
+
+
+def ends_quietly_into_head(command: str, head: str = "-1") -> None:
+    """``rnncli COMMAND | head HEAD``: the reader stops early, and rnncli exits 0 with nothing on stderr."""
+    import subprocess
+
+    pipeline = f"{sys.executable} -m rnncli {command} | head {head} >/dev/null; echo ${{PIPESTATUS[0]}}"
+    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
+    assert done.stdout.strip() == "0" and done.stderr == ""
+
+
 @pytest.fixture(autouse=True)
 def _private_token_cache(tmp_path_factory, monkeypatch):
     """Tests never touch the user's token cache."""

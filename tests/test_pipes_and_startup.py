@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from tests.conftest import SAMPLE, probe_command, run_module
+from tests.conftest import SAMPLE, answers_while_open, ends_quietly_into_head, probe_command, run_module
 
 
 def test_encode_into_head_ends_quietly(tmp_path):
@@ -15,11 +15,7 @@ def test_encode_into_head_ends_quietly(tmp_path):
     assert run_module("build-vocab", str(SAMPLE / "english.txt"), "-o", str(vocab), "-q").returncode == 0
     big = tmp_path / "big.txt"
     big.write_text((SAMPLE / "english.txt").read_text() * 20)
-    pipeline = (f"{sys.executable} -m rnncli encode -v {vocab} {big} | head -1 >/dev/null; "
-                "echo ${PIPESTATUS[0]}")
-    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
-    assert done.stdout.strip() == "0"
-    assert done.stderr == ""
+    ends_quietly_into_head(f"encode -v {vocab} {big}")
 
 
 def test_encode_and_decode_never_import_torch(tmp_path):
@@ -56,35 +52,19 @@ def test_generate_into_head_ends_quietly(tmp_path):
     trained = run_module("train", str(SAMPLE / "english.txt"), "-o", str(run), "--level", "char", "--max-steps", "2",
                          "--hidden", "16", "--embed", "8", "-q")
     assert trained.returncode == 0, trained.stderr
-    pipeline = (f"{sys.executable} -m rnncli generate -c {run} --prompt The --max-tokens 100000 | head -c 10 "
-                ">/dev/null; echo ${PIPESTATUS[0]}")
-    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
-    assert done.stdout.strip() == "0"
-    assert done.stderr == ""
+    ends_quietly_into_head(f"generate -c {run} --prompt The --max-tokens 100000", "-c 10")
 
 
 @pytest.mark.parametrize("level", ["char", "bpe"])
 def test_encode_answers_each_line_of_a_pipe_before_the_input_ends(tmp_path, level):
     """Interactive use: a line written to encode's stdin comes back while stdin is still open."""
-    import select
 
     vocab = tmp_path / "v.json"
     options = ["--vocab-size", "1000"] if level == "bpe" else []
     assert run_module("build-vocab", str(SAMPLE / "english.txt"), "-o", str(vocab), "--level", level, *options,
                       "-q").returncode == 0
-    process = subprocess.Popen([sys.executable, "-m", "rnncli", "encode", "-v", str(vocab)],
-                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for line in (b"The miller.\n", b"The baker.\n"):
-            process.stdin.write(line)
-            process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], 20)
-            assert ready, "no output while the input was still open"
-            assert process.stdout.readline().strip()
-    finally:
-        process.stdin.close()
-        process.wait(timeout=20)
-    assert process.returncode == 0
+    answers = answers_while_open(["encode", "-v", str(vocab)], [b"The miller.\n", b"The baker.\n"])
+    assert all(answer.strip() for answer in answers)
 
 
 @pytest.fixture(scope="module")

@@ -236,26 +236,12 @@ def test_the_progress_line_shows_perplexity_for_language_models_only(capsys, per
 def test_tag_streams_and_ends_quietly_into_head(tagged, tmp_path):
     """A line written to tag's stdin is tagged while stdin is still open; a reader that stops
     early (| head -1) ends it without a traceback or a failing status."""
-    import select
-    import subprocess
-    import sys
+    from tests.conftest import answers_while_open, ends_quietly_into_head
 
     _, run = tagged
-    process = subprocess.Popen([sys.executable, "-m", "rnncli", "tag", "-c", str(run)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    try:
-        for line in (b"the cat sat a dog .\n", b"a bird ran\n"):
-            process.stdin.write(line)
-            process.stdin.flush()
-            ready, _, _ = select.select([process.stdout], [], [], 30)
-            assert ready, "no output while the input was still open"
-            assert process.stdout.readline().startswith(line.split()[0] + b"/")
-    finally:
-        process.stdin.close()
-        process.wait(timeout=30)
-    assert process.returncode == 0
+    lines = [b"the cat sat a dog .\n", b"a bird ran\n"]
+    for line, answer in zip(lines, answers_while_open(["tag", "-c", str(run)], lines)):
+        assert answer.startswith(line.split()[0] + b"/")
     big = tmp_path / "big.txt"
     big.write_text("the old dog saw a red cat .\n" * 50_000)
-    pipeline = f"{sys.executable} -m rnncli tag -c {run} {big} | head -1 >/dev/null; echo ${{PIPESTATUS[0]}}"
-    done = subprocess.run(["bash", "-c", pipeline], capture_output=True, text=True)
-    assert done.stdout.strip() == "0" and done.stderr == ""
+    ends_quietly_into_head(f"tag -c {run} {big}")
