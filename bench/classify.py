@@ -15,7 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, Row, alternate, print_table, rnncli
+from common import DATA, Row, alternate, print_table, rnncli, timed_rnncli
 
 
 def spam_scores(report: dict) -> tuple[float, float]:  # type: ignore[type-arg]
@@ -76,14 +76,8 @@ def classify_rate(run: Path, lines: list[str], repeats: int = RATE_REPEATS) -> f
     The difference of two whole processes is small beside their start-up for a fast model, so the
     two alternate (a drift of the machine's speed falls on both) and each is a median of 7.
     """
-    def timed(text: str):  # type: ignore[no-untyped-def]
-        def measure() -> float:
-            began = time.perf_counter()
-            rnncli("classify", "-c", str(run), input=text.encode())
-            return time.perf_counter() - began
-        return measure
-
-    times = alternate({"many": timed("\n".join(lines) + "\n"), "one": timed(lines[0] + "\n")}, repeats)
+    times = alternate({"many": timed_rnncli("classify", "-c", str(run), data="\n".join(lines) + "\n"),
+                       "one": timed_rnncli("classify", "-c", str(run), data=lines[0] + "\n")}, repeats)
     return (len(lines) - 1) / max(1e-9, times["many"] - times["one"])
 
 

@@ -6,6 +6,7 @@ import os
 import platform
 import statistics
 import subprocess
+import time
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,17 @@ def alternate(fns: dict[str, Callable[[], float]], repeats: int) -> dict[str, fl
 
 def rnncli(*args: str, **kwargs) -> subprocess.CompletedProcess:  # type: ignore[no-untyped-def]
     return subprocess.run([sys.executable, "-m", "rnncli", *args], capture_output=True, cwd=ROOT, **kwargs)
+
+
+def timed_rnncli(*args: str, data: str) -> Callable[[], float]:
+    """A measurement for :func:`alternate`: the seconds of ``rnncli ARGS`` reading ``data`` on stdin."""
+    def measure() -> float:
+        began = time.perf_counter()
+        done = rnncli(*args, input=data.encode())
+        if done.returncode:
+            raise RuntimeError(done.stderr.decode())
+        return time.perf_counter() - began
+    return measure
 
 
 def print_table(title: str, rows: list[Row]) -> None:

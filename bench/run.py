@@ -1,6 +1,6 @@
 """Every benchmark, one table: measure, rnncli, peer or baseline, ratio (measured in one run).
 
-    python bench/run.py --quick     # about 30 minutes on a 2-core CPU (22 without tag, on AVX2)
+    python bench/run.py --quick     # about 45 minutes on a 2-core CPU (15 of them translate's)
     python bench/run.py             # longer repeats, tinyshakespeare with its full 120 s budget
     python bench/run.py --quick --skip tag,quality   # leave parts out (names as printed)
 """
@@ -17,6 +17,7 @@ import quality
 import serve
 import tag
 import train
+import translate
 import workflows
 from common import machine, print_table
 
@@ -28,7 +29,8 @@ def main() -> None:
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
-                         ("classify", classify), ("serve", serve), ("tag", tag), ("workflows", workflows),
+                         ("classify", classify), ("serve", serve), ("tag", tag), ("translate", translate),
+                         ("workflows", workflows),
                          ("quality", quality)):
         if name in skip:
             continue

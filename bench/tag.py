@@ -16,7 +16,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from common import DATA, PEERS, ROOT, Row, alternate, print_table, rnncli
+from common import DATA, PEERS, Row, alternate, print_table, rnncli, timed_rnncli
 
 LINES = DATA / "ud_english_lines"
 TAG_PEERS = PEERS / "tag_peers.py"
@@ -76,16 +76,8 @@ def throughput(work: Path, run: Path) -> list[Row]:
     text = (" ".join(sentences) + "\n")
     lines = [" ".join(sentences[i:i + 20]) for i in range(0, len(sentences), 20)] * 5
     tokens = sum(len(line.split()) for line in lines)
-    command = [sys.executable, "-m", "rnncli", "tag", "-c", str(run)]
-
-    def timed(data: str):  # type: ignore[no-untyped-def]
-        def measure() -> float:
-            began = time.perf_counter()
-            subprocess.run(command, input=data.encode(), capture_output=True, check=True, cwd=ROOT)
-            return time.perf_counter() - began
-        return measure
-
-    t = alternate({"many": timed("\n".join(lines) + "\n"), "one": timed(text[:60] + "\n")}, 3)
+    t = alternate({"many": timed_rnncli("tag", "-c", str(run), data="\n".join(lines) + "\n"),
+                   "one": timed_rnncli("tag", "-c", str(run), data=text[:60] + "\n")}, 3)
     rate = tokens / max(1e-9, t["many"] - t["one"])
     return [Row(f"tag tokens/s, ONNX export ({tokens:,} tokens, start-up excluded)", f"{rate:,.0f}", "goal 20,000",
                 rate / 20_000, ">= 1.0x", repeats=3),

@@ -11,6 +11,9 @@
     spam.classify(["WIN a prize now", "see you at 6"])  # [[("spam", 0.98)], [("ham", 0.99)]]
     spam.evaluate("test.tsv")["macro_f1"]
 
+    de_en = rnncli.train("train.tsv", "runs/de-en", task="seq2seq", time_budget=900)
+    de_en.translate(["Ein Hund läuft ."], beam=5)  # ["A dog is running."]
+
 The training options of :func:`train` are those of ``rnncli train`` (``--batch-size`` is
 ``batch_size``), declared once in :class:`rnncli.args.TrainArgs`; the lower level (the
 :class:`~rnncli.training.Trainer` and its callbacks here, each task's model, training task and
@@ -152,6 +155,14 @@ class Run:
         return [[(t, tag) for t, (tag, _, _) in zip(words, tagged)]
                 for words, tagged in zip(tokens, self.engine.tag(tokens, batch_size))]
 
+    def translate(self, sources: Iterable[str], beam: int = 1, length_penalty: float = 1.0,
+                  max_length_ratio: float = 2.0, batch_size: int | None = None) -> list[str]:
+        """The translation of each source sentence, as ``rnncli translate``: greedy, or beam search
+        with ``beam`` beams ranked by total log-probability / length ** ``length_penalty``."""
+        self.require("seq2seq")
+        sizes = {} if batch_size is None else {"batch_size": batch_size}
+        return [t.text for t in self.engine.translate(list(sources), beam, length_penalty, max_length_ratio, **sizes)]
+
     @property
     def threshold(self) -> float | np.ndarray:
         """A multi-label classifier's decision threshold, the one its best checkpoint was chosen at,
@@ -176,14 +187,15 @@ class Run:
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
-                 k: int | None = None, unigram_cache: bool = True, tag_column: str | None = None) -> dict[str, Any]:
+                 k: int | None = None, unigram_cache: bool = True, tag_column: str | None = None,
+                 beam: int | None = None) -> dict[str, Any]:
         """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model, read
         with its unigram cache unless ``unigram_cache`` is False), accuracy, macro-F1, per-label
         figures and the confusion matrix (classifier), or token accuracy, unseen-word accuracy,
         per-tag and entity figures (tagger)."""
         from rnncli.infer.evaluation import EvaluateOptions, evaluate
 
-        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn, tag_column)
+        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn, tag_column, beam)
         return evaluate(self.engine, os.fspath(data), options)
 
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:

@@ -20,7 +20,7 @@ from typing import Any
 from rnncli.errors import ConfigError
 from rnncli.opts import flag, option, option_names, options
 
-LM, CLASSIFY, TAG = "lm", "classify", "tag"
+LM, CLASSIFY, TAG, SEQ2SEQ = "lm", "classify", "tag", "seq2seq"
 SUBWORD = ("bpe", "unigram")
 LEVELS = ("word", "char", *SUBWORD)
 
@@ -31,15 +31,15 @@ INPUT, TOKENIZER, MODEL, LOOP, MACHINE = "Input and output", "Tokenizer", "Model
 @dataclass(frozen=True)
 class TrainArgs:
     corpus: list[str] = option([], argument=True, panel=INPUT, help=(
-        "Training text (language model), labelled data (classifier) or tagged sentences (tagger); - reads "
-        "stdin once. "
+        "Training text (language model), labelled data (classifier), tagged sentences (tagger) or sentence "
+        "pairs, source<TAB>target (translation); - reads stdin once. "
         "Optional with --resume."))
     output: str = option("", flags=("--output", "-o"), record=False, panel=INPUT, complete="run", help=(
         "Run directory to create (or resume) [default: a new runs/<model>-<level>-<date>-<time>]."))
     print_run_dir: bool = option(False, record=False, panel=INPUT, help=(
         "Print the run directory on stdout at the end, for RUN=$(rnncli train ...)."))
-    task: str | None = option(choices=(LM, CLASSIFY, TAG), fixed=True, panel=INPUT,
-                              help="lm, classify or tag [default: from the data].")
+    task: str | None = option(choices=(LM, CLASSIFY, TAG, SEQ2SEQ), fixed=True, panel=INPUT,
+                              help="lm, classify, tag or seq2seq (translation) [default: from the data].")
     valid: str | None = option(panel=INPUT, help="Validation file [default: a held-out part of the data].")
     init_from: str | None = option(panel=INPUT, fixed=True, complete="run", help=(
         "Start from another run's best weights, vocabulary and model shape (fine-tuning), with a fresh "
@@ -60,6 +60,9 @@ class TrainArgs:
     tag_column: str | None = option(tasks=(TAG,), fixed=True, panel=INPUT, help=(
         "Tagged data: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
         "[default: upos; the last column]."))
+    max_length: int | None = option(min=1, tasks=(SEQ2SEQ,), panel=INPUT, help=(
+        "Translation: leave out training pairs with a side longer than this many words (counted) "
+        "[default: none left out]."))
     encoding: str = option("utf-8", panel=INPUT, help="Text encoding of the input.")
     errors: str = option("strict", choices=("strict", "replace"), panel=INPUT,
                          help="On undecodable bytes: stop (strict) or use U+FFFD.")
@@ -78,8 +81,12 @@ class TrainArgs:
                                   help="Word and char level: minimum count [default: 1].")
     max_size: int | None = option(min=1, levels=("word", "char"), fixed=True, panel=TOKENIZER,
                                   help="Word and char level: keep the most frequent tokens only.")
-    vocab_size: int | None = option(min=1, levels=SUBWORD, fixed=True, panel=TOKENIZER,
-                                    help="bpe and unigram: vocabulary size [default: from the corpus size].")
+    vocab_size: int | None = option(min=1, levels=SUBWORD, fixed=True, panel=TOKENIZER, help=(
+        "bpe and unigram: vocabulary size [default: from the corpus size; translation: from each side's]."))
+    shared_vocab: bool | None = option(flags=("--shared-vocab/--separate-vocab",), tasks=(SEQ2SEQ,), fixed=True,
+                                       panel=TOKENIZER, help=(
+                                           "Translation: one vocabulary (and embedding) for both sides "
+                                           "[default: one per side]."))
 
     model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "ngram", "hmm"),
                                fixed=True, panel=MODEL, help=(
@@ -121,6 +128,10 @@ class TrainArgs:
     crf: bool | None = option(flags=("--crf/--no-crf",), tasks=(TAG,), fixed=True, panel=MODEL, help=(
         "Taggers: a linear-chain CRF over the tag scores, Viterbi decoding [default: on for BIO/BIOES "
         "tags (entities, chunks), else a softmax per token]."))
+    attention: str | None = option(choices=("additive", "dot", "none"), tasks=(SEQ2SEQ,), fixed=True,
+                                   panel=MODEL, help=(
+                                       "Translation: how the decoder reads the source: additive (Bahdanau), dot "
+                                       "(Luong's general score), or none (one fixed vector) [default: dot]."))
     class_weights: str | None = option(choices=("auto", "none"), tasks=(CLASSIFY,), panel=MODEL,
                                        help="Weight the loss by inverse label frequency (auto) [default: none].")
 

@@ -23,7 +23,7 @@ import numpy as np
 import onnx
 from onnx import helper, numpy_helper
 
-from rnncli.run.files import BEST, VOCAB
+from rnncli.run.files import BEST, TARGET_VOCAB, VOCAB
 from rnncli.run.weights import LoadedRun
 from rnncli.errors import ConfigError
 from rnncli.tasks import task
@@ -69,17 +69,19 @@ def _gates(tensor: np.ndarray, kind: str) -> np.ndarray:
 
 
 def recurrent_layers(g: Graph, x: str, weights: dict[str, np.ndarray], config: Any, layer_state: list[list[str]] | None,
-                     sequence_lens: str = "") -> tuple[str, list[list[str]]]:
-    """The stacked layers over x (time, batch, features); returns the top layer's output (time,
-    batch, directions * hidden) and each layer's final state outputs ([h] or [h, c])."""
+                     sequence_lens: str = "", prefix: str = "rnn") -> tuple[str, list[list[str]]]:
+    """The stacked layers over x (time, batch, features) whose weights are named ``prefix.weight_ih_l0``
+    (torch's names) and whose shape is ``config``'s (kind, hidden, layers, bidirectional); returns
+    the top layer's output (time, batch, directions * hidden) and each layer's final state outputs
+    ([h] or [h, c], each (directions, batch, hidden))."""
     directions = 2 if config.bidirectional else 1
     finals = []
     for k in range(config.layers):
         suffixes = ("", "_reverse")[:directions]
-        w = np.stack([_gates(weights[f"rnn.weight_ih_l{k}{s}"], config.kind) for s in suffixes])
-        r = np.stack([_gates(weights[f"rnn.weight_hh_l{k}{s}"], config.kind) for s in suffixes])
-        b = np.stack([np.concatenate([_gates(weights[f"rnn.bias_ih_l{k}{s}"], config.kind),
-                                      _gates(weights[f"rnn.bias_hh_l{k}{s}"], config.kind)]) for s in suffixes])
+        w = np.stack([_gates(weights[f"{prefix}.weight_ih_l{k}{s}"], config.kind) for s in suffixes])
+        r = np.stack([_gates(weights[f"{prefix}.weight_hh_l{k}{s}"], config.kind) for s in suffixes])
+        b = np.stack([np.concatenate([_gates(weights[f"{prefix}.bias_ih_l{k}{s}"], config.kind),
+                                      _gates(weights[f"{prefix}.bias_hh_l{k}{s}"], config.kind)]) for s in suffixes])
         state = layer_state[k] if layer_state else ([""] * (2 if config.kind == "lstm" else 1))
         inputs = [x, g.const(w, "W"), g.const(r, "R"), g.const(b, "B"), sequence_lens, *state]
         attrs: dict[str, Any] = {"hidden_size": config.hidden,
@@ -128,15 +130,29 @@ def export_run(loaded: LoadedRun, target: str | os.PathLike[str], quantize: str 
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
-        onnx.save(build(weights, config), staging / MODEL_FILES["fp32"])
-        if quantize == "int8":
-            _quantize(staging / MODEL_FILES["fp32"], staging / MODEL_FILES["int8"])
-        shutil.copyfile(loaded.run.file(VOCAB), staging / VOCAB)
-        write_json(staging / MANIFEST, _manifest(loaded, quantize))
+        built = build(weights, config)
+        graphs = built if isinstance(built, dict) else {"model": built}
+        for name, model in graphs.items():
+            files = part_files(name)
+            onnx.save(model, staging / files["fp32"])
+            if quantize == "int8":
+                _quantize(staging / files["fp32"], staging / files["int8"])
+        for name in (VOCAB, TARGET_VOCAB):
+            if loaded.run.file(name).is_file():
+                shutil.copyfile(loaded.run.file(name), staging / name)
+        write_json(staging / MANIFEST, _manifest(loaded, quantize, [name for name in graphs if name != "model"]))
         _replace_dir(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def part_files(name: str) -> dict[str, str]:
+    """The files of one graph of an export: the task's main graph is ``model`` (model.onnx), the
+    others (a translation model's decoder step) are named after their part."""
+    if name == "model":
+        return dict(MODEL_FILES)
+    return {"fp32": f"{name}.onnx", "int8": f"{name}.int8.onnx"}
 
 
 def _quantize(source: Path, target: Path) -> None:
@@ -153,7 +169,7 @@ def _quantize(source: Path, target: Path) -> None:
         logging.disable(logging.NOTSET)
 
 
-def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
+def _manifest(loaded: LoadedRun, quantize: str | None, parts: list[str]) -> dict[str, Any]:
     from rnncli.text.vocab import BOS, EOS, PAD, UNK
     from rnncli.unigram_cache import as_record, read as read_cache
 
@@ -166,7 +182,10 @@ def _manifest(loaded: LoadedRun, quantize: str | None) -> dict[str, Any]:
             "max_len": plan.data.max_len, "specials": {"pad": PAD, "unk": UNK, "bos": BOS, "eos": EOS},
             "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
             "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST)),
-            "unigram_cache": as_record(cache), "unigram_cache_fitted_on": cache.fitted_on if cache else None}
+            "unigram_cache": as_record(cache), "unigram_cache_fitted_on": cache.fitted_on if cache else None,
+            **({"parts": {name: {variant: file for variant, file in part_files(name).items()
+                                 if variant == "fp32" or quantize == variant} for name in parts}} if parts else {}),
+            **({"target_vocab": TARGET_VOCAB} if loaded.run.file(TARGET_VOCAB).is_file() else {})}
 
 
 def _replace_dir(staging: Path, target: Path) -> None:

@@ -65,8 +65,6 @@ class Exported:
 
     def __init__(self, directory: str | os.PathLike[str], variant: str | None = None,
                  threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         self.directory = Path(directory)
         self.manifest = read_manifest(self.directory)
         self.variant = variant or self.manifest.get("serve", "fp32")
@@ -74,11 +72,23 @@ class Exported:
         if self.variant not in models:
             raise InputError(f"{self.directory}: no {self.variant} model in this export (it has {', '.join(models)})")
         self.vocab: Vocab = load_vocab(self.directory / self.manifest["vocab"])
+        self.threads = threads
+        self.session = self._session(models[self.variant])
+
+    def _session(self, name: str) -> Any:
+        import onnxruntime as ort
+
         options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
+        options.intra_op_num_threads = self.threads or os.cpu_count() or 1
         options.inter_op_num_threads = 1
-        self.session = ort.InferenceSession(str(self.directory / models[self.variant]), options,
-                                            providers=["CPUExecutionProvider"])
+        return ort.InferenceSession(str(self.directory / name), options, providers=["CPUExecutionProvider"])
+
+    def open_part(self, name: str) -> Any:
+        """The session of another graph of the export (``parts`` in the manifest), of the same variant."""
+        files = self.manifest.get("parts", {}).get(name, {})
+        if self.variant not in files:
+            raise FormatError(f"{self.directory / MANIFEST}: no {self.variant} {name} graph in this export")
+        return self._session(files[self.variant])
 
     @property
     def task(self) -> str:

@@ -13,7 +13,7 @@ import dataclasses
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rnncli.args import CLASSIFY, LM, TAG, TrainArgs, from_record, refuse_inapplicable
+from rnncli.args import CLASSIFY, LM, SEQ2SEQ, TAG, TrainArgs, from_record, refuse_inapplicable
 from rnncli.errors import ConfigError, FormatError
 from rnncli.models.config import ModelConfig, auto_cutoffs
 from rnncli.text.build import VocabOptions
@@ -45,6 +45,7 @@ class CorpusFacts:
     multi_label: bool = False  # several labels per example (one sigmoid each)
     alphabet: int = 0  # taggers: characters of the training words (the character CNN's inputs)
     chunked: bool = False  # taggers: the tags are spans in BIO/BIOES (entities, chunks)
+    target_vocab: int = 0  # translation: the target side's vocabulary size (0: one shared by both sides)
 
 
 @dataclass(frozen=True)
@@ -119,7 +120,8 @@ def default_level(task: str, corpus_bytes: int) -> str:
     return str(planning(task).default_level(corpus_bytes))
 
 
-def infer_task(args: TrainArgs, data_looks_labelled: bool, data_looks_tagged: bool = False) -> tuple[str, str | None]:
+def infer_task(args: TrainArgs, data_looks_labelled: bool, data_looks_tagged: bool = False,
+               data_looks_paired: bool = False) -> tuple[str, str | None]:
     """The task, and the reason when it was not given."""
     if args.task is not None:
         return args.task, None
@@ -129,6 +131,8 @@ def infer_task(args: TrainArgs, data_looks_labelled: bool, data_looks_tagged: bo
         return TAG, "task: tag (--model hmm is a tagger)"
     if args.model == "ngram":
         return LM, None
+    if data_looks_paired:
+        return SEQ2SEQ, "task: seq2seq (the data reads as source<TAB>target sentence pairs; --task to override)"
     if data_looks_tagged:
         return TAG, "task: tag (the data reads as tagged sentences; --task lm to override)"
     if data_looks_labelled:

@@ -87,3 +87,21 @@ def plot_runs(runs: Sequence[tuple[str, list[dict[str, Any]]]], path: str) -> No
         ax.legend(fontsize=7)
     fig.suptitle("training curves")
     _save(fig, path)
+
+
+def plot_alignment(source: Sequence[str], target: Sequence[str], weights: Any, path: str,
+                   title: str | None = None) -> None:
+    """The attention of each target token (rows) over the source tokens (columns), as the
+    attention paper draws it: white is no attention, black all of it."""
+    plt = _pyplot()
+    rows, columns = len(target), len(source)
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.38 * columns + 2), max(3.0, 0.32 * rows + 1.5)))
+    ax.imshow(weights, cmap="Greys", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(columns), labels=list(source), rotation=90, fontsize=9)
+    ax.set_yticks(range(rows), labels=list(target), fontsize=9)
+    ax.xaxis.tick_top()
+    ax.set_xlabel("source")
+    ax.set_ylabel("translation")
+    if title:
+        ax.set_title(title, fontsize=10, pad=12)
+    _save(fig, path)

@@ -19,6 +19,7 @@ from rnncli.run.files import BEST, CONFIG, LAST, VOCAB
 from rnncli.run.guard import sources
 from rnncli.text.build import VocabOptions, VocabReport
 from rnncli.text.labelled import looks_labelled
+from rnncli.text.pairs import looks_paired
 from rnncli.text.tagged import looks_tagged
 from rnncli.text.reader import STDIN, check_inputs
 from rnncli.text.vocab import Vocab, load_vocab
@@ -147,9 +148,10 @@ def saved_config(run: RunDir, args: TrainArgs) -> RunConfig | None:
 
 def task_of(args: TrainArgs, corpus: list[str], report: Report) -> str:
     guess = bool(corpus) and args.task is None and args.model not in ("bow", "hmm", "ngram")
-    tagged = guess and all(looks_tagged(p) for p in corpus)
-    labelled = guess and not tagged and all(looks_labelled(p) for p in corpus)
-    task, why = infer_task(args, labelled, tagged)
+    paired = guess and all(looks_paired(p) for p in corpus)
+    tagged = guess and not paired and all(looks_tagged(p) for p in corpus)
+    labelled = guess and not paired and not tagged and all(looks_labelled(p) for p in corpus)
+    task, why = infer_task(args, labelled, tagged, paired)
     if why:
         report(why)
     return task
@@ -176,15 +178,17 @@ def machine_of(args: TrainArgs) -> tuple[Machine, "torch.device"]:
 
 
 def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,
-                 build: Callable[[VocabOptions], VocabReport], report: Report) -> Vocab:
-    """The run's vocabulary: the saved one on --resume, else --vocab's or one built, saved into the
-    run directory by rank 0 (the other ranks of a distributed run read it from there)."""
+                 build: Callable[[VocabOptions], VocabReport], report: Report, name: str = VOCAB,
+                 what: str = "the corpus") -> Vocab:
+    """The run's vocabulary (in ``name``, built from ``what``): the saved one on --resume, else
+    --vocab's or one built, saved into the run directory by rank 0 (the other ranks of a
+    distributed run read it from there)."""
     dist = current()
     if resumed_size is not None:
-        return run.load_vocab(resumed_size)
+        return run.load_vocab(resumed_size, name)
     if not dist.is_main:
         dist.barrier()
-        return run.load_vocab()
+        return run.load_vocab(None, name)
     if plan.source == "file" and plan.path is not None:
         vocab = load_vocab(plan.path)
     else:
@@ -193,8 +197,8 @@ def obtain_vocab(plan: TokenizerPlan, run: RunDir, resumed_size: int | None,
         for message in built.warnings:
             report(f"warning: {message}")
         vocab = built.vocab
-        report(f"built a {vocab.describe()} from the corpus")
+        report(f"built a {vocab.describe()} from {what}")
     run.create()
-    vocab.save(run.file(VOCAB))
+    vocab.save(run.file(name))
     dist.barrier()
     return vocab

@@ -24,6 +24,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "echo 'The cat sat on the mat .' | rnncli tag -c tagger",
         "rnncli tag -c tagger test.conllu > tagged.conllu   # the tag column filled",
     ),
+    "translate": (
+        "paste train.de train.en > train.tsv; paste val.de val.en > val.tsv",
+        "rnncli train train.tsv --valid val.tsv -o de-en --time-budget 900   # a German->English translator",
+        "echo 'Ein Hund läuft im Schnee .' | rnncli translate -c de-en --beam 5",
+        "rnncli translate -c de-en test.de --format jsonl --attention > aligned.jsonl",
+    ),
     "evaluate": (
         "rnncli evaluate -c run valid.txt",
         "rnncli evaluate -c run test.tsv --json | jq .accuracy",

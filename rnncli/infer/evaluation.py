@@ -25,6 +25,7 @@ class EvaluateOptions:
     unigram_cache: bool = True  # language models: read with the run's unigram cache
     warn: Warn = _quiet
     tag_column: str | None = None  # taggers: the tag column of the data
+    beam: int | None = None  # translation: beam search of this many beams (None: greedy)
 
 
 def evaluate(engine: Any, path: str, options: EvaluateOptions = EvaluateOptions()) -> dict[str, Any]:

@@ -65,8 +65,8 @@ def lines_option(what: str) -> Any:
 class EvaluateArgs(ServingArgs):
     run: str = run_option()
     data: str = command_option(None, argument=True, required=True, help=(
-        "Held-out text (language model), labelled data (classifier) or tagged sentences (tagger); '-' for "
-        "stdin."))
+        "Held-out text (language model), labelled data (classifier), tagged sentences (tagger) or sentence "
+        "pairs (translation); '-' for stdin."))
     as_json: bool = command_option(False, flags=("--json",), help="One JSON object on stdout.")
     text_column: str = command_option("text", help="Classifier, CSV data: the text column.")
     label_column: str = command_option("label", help="Classifier, CSV data: the label column.")
@@ -76,6 +76,8 @@ class EvaluateArgs(ServingArgs):
         "Taggers: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
         "[default: upos; the last column]."))
     unigram_cache: bool = unigram_cache_option()
+    beam: int | None = command_option(None, min=1, max=1000, help=(
+        "Translation: decode with beam search of N beams [default: greedy]."))
 
 
 @dataclass(frozen=True)

@@ -120,3 +120,110 @@ def ranked(lm: Stepping, vocab: Vocab, prompt: str, options: SamplingOptions,
     else:
         found = best_of(lm, ids, options, search.best_of or 1)
     return [(decoded(vocab, sequence), len(sequence), total) for sequence, total in found]
+
+
+@dataclass
+class Hypothesis:
+    """One search result: its ids (without the final <eos>), total log-probability, the score it
+    was ranked by, and the attention of each of its steps when asked for (steps, source)."""
+
+    ids: list[int]
+    total: float
+    score: float
+    attention: np.ndarray | None = None
+
+
+def batch_beam_search(step: Any, select: Any, state: Any, batch: int, beam: int, max_steps: np.ndarray,
+                      length_penalty: float = 1.0, start: int = BOS, eos: int = EOS,
+                      with_attention: bool = False) -> list[list[Hypothesis]]:
+    """Beam search for ``batch`` independent inputs at once, ``beam`` rows each (beam 1 is greedy
+    decoding), all advancing as one batch: ``step(tokens, state) -> (log-probabilities (rows,
+    vocabulary), state, attention (rows, source) or None)`` and ``select(state, rows)`` give the
+    model; ``state`` holds ``batch * beam`` rows, input by input. An input stops when ``beam`` of
+    its hypotheses have ended in ``eos`` (or its beams die) or after ``max_steps[i]`` tokens; its
+    hypotheses are ranked by total / length ** length_penalty (the length counts the ``eos``),
+    best first."""
+    if beam < 1:
+        raise ConfigError("--beam must be at least 1")
+    beams = _Beams(batch, beam, start, with_attention)
+    finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
+    while len(beams.active):
+        logp, state, attention = step(beams.tokens, state)
+        logp = np.array(logp, dtype=np.float64)
+        logp[:, [PAD, start]] = -np.inf
+        beams.attend(attention)
+        scores, parents, chosen = _best(beams.totals, logp, beam)
+        ending = (chosen == eos) & np.isfinite(scores)
+        for row, col in zip(*np.nonzero(ending[:, :beam])):
+            beams.finish(finished, row, row * beam + parents[row, col], scores[row, col], 1, length_penalty)
+        rows = beams.advance(scores, parents, chosen, ~ending & np.isfinite(scores))
+        last = beams.t >= max_steps[beams.active]
+        for row, col in zip(*np.nonzero(last[:, None] & np.isfinite(beams.totals))):
+            beams.finish(finished, row, row * beam + col, beams.totals[row, col], 0, length_penalty)
+        done = last | ~np.isfinite(beams.totals).any(axis=1) | np.array([len(finished[i]) >= beam
+                                                                          for i in beams.active])
+        keep = beams.keep(~done)
+        if len(beams.active):
+            state = select(state, rows[keep])
+    return [sorted(found, key=lambda h: h.score, reverse=True)[:beam] for found in finished]
+
+
+def _best(totals: np.ndarray, logp: np.ndarray, beam: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The ``2 * beam`` best continuations of each input's beams, best first: their totals, the
+    beam each continues and the token it adds."""
+    n, vocab = totals.shape[0], logp.shape[1]
+    candidates = (totals[:, :, None] + logp.reshape(n, beam, vocab)).reshape(n, beam * vocab)
+    width = min(2 * beam, candidates.shape[1])
+    top = np.argpartition(-candidates, width - 1, axis=1)[:, :width]
+    top = np.take_along_axis(top, np.argsort(-np.take_along_axis(candidates, top, 1), axis=1, kind="stable"), 1)
+    parents, chosen = np.divmod(top, vocab)
+    return np.take_along_axis(candidates, top, 1), parents, chosen
+
+
+class _Beams:
+    """The search's rows: for each input still searched (``active``), ``beam`` rows of tokens so
+    far, their totals, the next tokens to feed and, when kept, each step's attention."""
+
+    def __init__(self, batch: int, beam: int, start: int, with_attention: bool) -> None:
+        self.beam, self.t = beam, 0
+        self.active = np.arange(batch)
+        self.totals = np.full((batch, beam), -np.inf)
+        self.totals[:, 0] = 0.0
+        self.tokens = np.full(batch * beam, start, dtype=np.int64)
+        self.sequences = np.zeros((batch * beam, 0), dtype=np.int64)
+        self.history: np.ndarray | None = np.zeros((batch * beam, 0, 0)) if with_attention else None
+
+    def attend(self, attention: np.ndarray | None) -> None:
+        if self.history is not None and attention is not None:
+            past = self.history.reshape(len(self.history), self.t, attention.shape[1])
+            self.history = np.concatenate([past, attention[:, None]], axis=1)
+
+    def finish(self, finished: list[list[Hypothesis]], row: int, source_row: int, total: float, eos: int,
+               length_penalty: float) -> None:
+        """A hypothesis of the input in ``row``: the tokens of ``source_row`` (and an ``eos`` after them)."""
+        length = self.t + eos
+        attention = None if self.history is None else self.history[source_row]
+        finished[self.active[row]].append(Hypothesis(self.sequences[source_row].tolist(), float(total),
+                                                     float(total) / length ** length_penalty, attention))
+
+    def advance(self, scores: np.ndarray, parents: np.ndarray, chosen: np.ndarray, going: np.ndarray) -> np.ndarray:
+        """Keep each input's best ``beam`` continuations that go on; returns the rows they continue."""
+        n, beam = len(self.active), self.beam
+        order = np.argsort(~going, axis=1, kind="stable")[:, :beam]
+        kept = np.take_along_axis(going, order, 1)
+        rows = (np.arange(n)[:, None] * beam + np.take_along_axis(parents, order, 1)).ravel()
+        self.totals = np.where(kept, np.take_along_axis(scores, order, 1), -np.inf)
+        self.tokens = np.take_along_axis(chosen, order, 1).ravel()
+        self.sequences = np.concatenate([self.sequences[rows], self.tokens[:, None]], axis=1)
+        self.history = None if self.history is None else self.history[rows]
+        self.t += 1
+        return rows
+
+    def keep(self, going: np.ndarray) -> np.ndarray:
+        """Drop the inputs whose search is done; returns the rows kept."""
+        stay = np.nonzero(going)[0]
+        keep = (stay[:, None] * self.beam + np.arange(self.beam)).ravel()
+        self.active, self.totals = self.active[stay], self.totals[stay]
+        self.tokens, self.sequences = self.tokens[keep], self.sequences[keep]
+        self.history = None if self.history is None else self.history[keep]
+        return keep

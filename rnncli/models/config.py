@@ -7,10 +7,11 @@ from typing import Any
 
 from rnncli.errors import FormatError
 
-TASKS = ("lm", "classify", "tag")
+TASKS = ("lm", "classify", "tag", "seq2seq")
 KINDS = ("rnn", "lstm", "gru", "bow", "ngram", "hmm")
 COUNTED = {"ngram": "lm", "hmm": "tag"}  # counted kinds and the task each serves
 POOLS = ("last", "mean", "max")
+ATTENTIONS = ("additive", "dot", "none")  # rnncli.models.seq2seq
 
 
 def auto_cutoffs(vocab_size: int, force: bool = False) -> list[int]:
@@ -49,6 +50,8 @@ class ModelConfig:
     affix_kinds: int = 0  # how many per token (rnncli/tasks/tagging/features.py AFFIX_KINDS)
     affix_buckets: int = 0  # rows of their table, besides the padding row
     crf: bool = False  # taggers: a linear-chain CRF over the tag scores instead of a softmax per token
+    target_vocab_size: int = 0  # encoder-decoders: the target side's vocabulary (0: the source's, shared)
+    attention: str = "none"  # encoder-decoders: additive, dot or none (rnncli.models.seq2seq)
 
     def check(self) -> "ModelConfig":
         problems = []
@@ -61,7 +64,8 @@ class ModelConfig:
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),
                 "layers": (1, 64), "bigram_buckets": (0, 50_000_000), "char_vocab_size": (0, 10_000_000),
                 "char_embed": (0, 65536), "char_filters": (0, 65536), "affix_embed": (0, 65536),
-                "affix_kinds": (0, 64), "affix_buckets": (0, 50_000_000)}
+                "affix_kinds": (0, 64), "affix_buckets": (0, 50_000_000),
+                "target_vocab_size": (0, 50_000_000)}
         for name, (low, high) in ints.items():
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
@@ -74,7 +78,11 @@ class ModelConfig:
             isinstance(c, int) and 0 < c < self.vocab_size for c in self.cutoffs
         ) or list(self.cutoffs) != sorted(set(self.cutoffs)):
             problems.append(f"cutoffs={self.cutoffs!r}")
-        if self.task != "lm" and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
+        if self.attention not in ATTENTIONS:
+            problems.append(f"attention {self.attention!r}")
+        if self.task == "seq2seq" and (self.hidden % 2 or self.kind not in ("rnn", "lstm", "gru")):
+            problems.append(f"hidden={self.hidden!r} (even: each encoder direction has half)")
+        if self.task not in ("lm", "seq2seq") and not (isinstance(self.num_labels, int) and 2 <= self.num_labels <= 1_000_000):
             problems.append(f"num_labels={self.num_labels!r}")
         if problems:
             raise FormatError("invalid model configuration: " + ", ".join(problems))

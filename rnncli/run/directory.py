@@ -170,12 +170,13 @@ class RunDir:
             raise FormatError(f"{self.file(LABELS)}: {len(labels)} labels, but the model has {expected} outputs")
         return labels
 
-    def load_vocab(self, expected_size: int | None = None) -> Vocab:
-        self.require(VOCAB)
-        vocab = load_vocab(self.file(VOCAB))
+    def load_vocab(self, expected_size: int | None = None, name: str = VOCAB) -> Vocab:
+        """The vocabulary in ``name`` (a translation run's target side is another file)."""
+        self.require(name)
+        vocab = load_vocab(self.file(name))
         if expected_size is not None and len(vocab) != expected_size:
             raise FormatError(
-                f"{self.file(VOCAB)}: vocabulary of {len(vocab):,} tokens does not match the model's "
+                f"{self.file(name)}: vocabulary of {len(vocab):,} tokens does not match the model's "
                 f"embedding of {expected_size:,}")
         return vocab
 

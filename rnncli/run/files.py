@@ -2,7 +2,8 @@
 (training, serving, export, tune, info, completion) imports its name from here. No torch."""
 
 CONFIG = "config.json"  # the plan: options given, values derived, model shape (rnncli.run.directory)
-VOCAB = "vocab.json"  # the tokenizer (rnncli.text.vocab)
+VOCAB = "vocab.json"  # the tokenizer (rnncli.text.vocab); a translation run's source side
+TARGET_VOCAB = "target-vocab.json"  # a translation run's target-side tokenizer, when the sides have one each
 LABELS = "labels.json"  # a classifier's label names, a tagger's tags
 BEST = "best.safetensors"  # the weights with the best validation score
 LAST = "last.safetensors"  # everything --resume needs, in one file

@@ -17,7 +17,7 @@ from typing import Any
 
 from rnncli.errors import ConfigError, InputError
 
-FOLDERS = ("language", "classification", "tagging")  # in the order the CLI lists their commands
+FOLDERS = ("language", "classification", "tagging", "translation")  # in the order the CLI lists their commands
 
 PARTS = {
     "planning": "planning",  # PLANNING's functions: the run's plan (torch-free, as rnncli.plan)

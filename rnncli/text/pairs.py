@@ -1,8 +1,9 @@
 """Sentence pairs for translation (a sequence mapped to another), in the formats people have.
 
 - ``tsv``: ``source<TAB>target``, one pair per line: what ``paste train.de train.en`` writes
-  from two parallel files. A line with no tab, with more than one, or with an empty side is a
-  one-line error naming ``file:line``.
+  from two parallel files. A line with no tab or with an empty side is a one-line error naming
+  ``file:line``; a line with more than one tab (a tab inside a sentence: Multi30k's training
+  data has one) cannot be split for certain, and is left out and counted, the first one named.
 - ``jsonl``: one object per line with string ``source`` and ``target`` fields.
 
 The format is detected from the file (extension, then the first line). Blank lines are skipped.
@@ -36,6 +37,8 @@ class PairedData:
     format: str
     source: str
     skipped_long: int = 0
+    skipped_tabs: int = 0  # lines of more than one tab
+    first_skipped: str = ""  # file:line of the first of them
 
 
 def detect(path: str, first: str | None) -> str:
@@ -48,8 +51,14 @@ def detect(path: str, first: str | None) -> str:
     return "jsonl" if first is not None and json_object(first) is not None else "tsv"
 
 
+class ExtraTabs(ValueError):
+    """A line of more than one tab: which tab separates the sides is unknown."""
+
+
 def _tsv(line: str, where: str) -> tuple[str, str]:
     fields = line.rstrip("\r\n").split("\t")
+    if len(fields) > 2:
+        raise ExtraTabs(where)
     if len(fields) != 2:
         raise InputError(f"{where}: expected source<TAB>target, found {len(fields) - 1} tab(s)")
     source, target = (f.strip() for f in fields)
@@ -72,13 +81,15 @@ def _jsonl(line: str, where: str) -> tuple[str, str]:
 
 class PairReader:
     """The pairs of one file, in order, read as they come (a line that does not fit the format is
-    an InputError); ``format`` is known once the first pair is read."""
+    an InputError; lines of more than one tab are counted in ``skipped_tabs``); ``format`` is known
+    once the first pair is read."""
 
     def __init__(self, path: str, fmt: str = "auto", encoding: str = "utf-8", errors: str = "strict") -> None:
         if fmt not in FORMATS:
             raise ConfigError(f"unknown pairs format {fmt!r} (expected one of {', '.join(FORMATS)})")
         self.reader = LineReader(path, encoding, errors)
         self.path, self.format = path, fmt
+        self.skipped_tabs, self.first_skipped = 0, ""
 
     def __iter__(self) -> Iterator[Pair]:
         for number, line in enumerate(self.reader, 1):
@@ -87,7 +98,11 @@ class PairReader:
             if self.format == "auto":
                 self.format = detect(self.path, line)
             parse = _jsonl if self.format == "jsonl" else _tsv
-            yield Pair(*parse(line, f"{self.reader.name}:{number}"), number)
+            try:
+                yield Pair(*parse(line, f"{self.reader.name}:{number}"), number)
+            except ExtraTabs as where:
+                self.skipped_tabs += 1
+                self.first_skipped = self.first_skipped or str(where)
 
 
 def read_pairs(path: str, fmt: str = "auto", encoding: str = "utf-8", errors: str = "strict",
@@ -103,11 +118,14 @@ def read_pairs(path: str, fmt: str = "auto", encoding: str = "utf-8", errors: st
             skipped += 1
             continue
         pairs.append(pair)
+    if not pairs and reader.skipped_tabs:
+        raise InputError(f"{reader.first_skipped}: expected source<TAB>target, found more than one tab (as on "
+                         f"every line of the file)")
     if not pairs and not skipped:
         raise InputError(f"{reader.reader.name}: no sentence pairs (an empty file)")
     if not pairs:
         raise InputError(f"{reader.reader.name}: every pair is longer than --max-length {max_length} words")
-    return PairedData(pairs, reader.format, reader.reader.name, skipped)
+    return PairedData(pairs, reader.format, reader.reader.name, skipped, reader.skipped_tabs, reader.first_skipped)
 
 
 def looks_paired(path: str, probe_lines: int = 200) -> bool:

@@ -23,11 +23,24 @@ def _generate(args: GenerateArgs) -> None:
     search = Search(args.beam, args.best_of, args.length_penalty).check(args.num_samples)
     prompts = [args.prompt] if args.prompt is not None else _stdin_prompts()
     say = info if args.verbose else lambda message: None
-    with serving(args.run, "lm", args.weights, args.device, args.threads, say) as engine:
-        if search:
+    with serving(args.run, None, args.weights, args.device, args.threads, say) as engine:
+        if engine.task != "lm":
+            _generate_other(engine, args, prompts)
+        elif search:
             _write_ranked(engine, prompts, options, search, args.echo, args.format)
         else:
             _write_samples(engine, engine.vocab, prompts, options, args.num_samples, args.echo, args.format)
+
+
+def _generate_other(engine: Any, args: GenerateArgs, prompts: list[str]) -> None:
+    """A run of another task that generates (its commands module's ``generate_from``: a translation
+    model translates each prompt line); any other is refused as a run without a language model."""
+    from rnncli.tasks import require, task
+
+    hook = getattr(task(engine.task).part("commands"), "generate_from", None)
+    if hook is None:
+        require(engine.task, "lm", args.run)
+    hook(engine, prompts, args)
 
 
 def _write_ranked(engine: Any, prompts: list[str], options: Any, search: Any, echo: bool, fmt: str) -> None:
