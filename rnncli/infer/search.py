@@ -149,7 +149,7 @@ def batch_beam_search(step: Any, select: Any, state: Any, batch: int, beam: int,
     finished: list[list[Hypothesis]] = [[] for _ in range(batch)]
     while len(beams.active):
         logp, state, attention = step(beams.tokens, state)
-        logp = np.array(logp, dtype=np.float64)
+        logp = np.asarray(logp, dtype=np.float32)  # float32 sums rank as well, at half the memory traffic
         logp[:, [PAD, start]] = -np.inf
         beams.attend(attention)
         scores, parents, chosen = _best(beams.totals, logp, beam)
@@ -187,7 +187,7 @@ class _Beams:
     def __init__(self, batch: int, beam: int, start: int, with_attention: bool) -> None:
         self.beam, self.t = beam, 0
         self.active = np.arange(batch)
-        self.totals = np.full((batch, beam), -np.inf)
+        self.totals = np.full((batch, beam), -np.inf, dtype=np.float32)
         self.totals[:, 0] = 0.0
         self.tokens = np.full(batch * beam, start, dtype=np.int64)
         self.sequences = np.zeros((batch * beam, 0), dtype=np.int64)
@@ -212,7 +212,7 @@ class _Beams:
         order = np.argsort(~going, axis=1, kind="stable")[:, :beam]
         kept = np.take_along_axis(going, order, 1)
         rows = (np.arange(n)[:, None] * beam + np.take_along_axis(parents, order, 1)).ravel()
-        self.totals = np.where(kept, np.take_along_axis(scores, order, 1), -np.inf)
+        self.totals = np.where(kept, np.take_along_axis(scores, order, 1), np.float32(-np.inf))
         self.tokens = np.take_along_axis(chosen, order, 1).ravel()
         self.sequences = np.concatenate([self.sequences[rows], self.tokens[:, None]], axis=1)
         self.history = None if self.history is None else self.history[rows]

@@ -102,6 +102,11 @@ def _pairs(path: str, args: "TrainArgs", limit: int, report: Report) -> list[Pai
     if not looks_paired(path) and _looks_labelled(path):
         raise InputError(f"{path}: reads as label<TAB>text, a classifier's data (its left column repeats a few "
                          "short labels), not as source<TAB>target pairs: train it with --task classify")
+    return _read(path, args, limit, report)
+
+
+def _read(path: str, args: "TrainArgs", limit: int | None, report: Report) -> list[Pair]:
+    """The pairs of a file, saying how many were left out and why."""
     read = read_pairs(path, encoding=args.encoding, errors=args.errors, max_length=limit)
     if read.skipped_tabs:
         report(f"warning: {read.source}: left out {read.skipped_tabs:,} lines of more than one tab (which one "
@@ -123,7 +128,7 @@ def _validation_split(args: "TrainArgs", pairs: list[Pair], report: Report) -> t
     from rnncli.tasks.translation.planning import SEQ2SEQ_HOLDOUT
 
     if args.valid is not None:
-        return pairs, read_pairs(args.valid, encoding=args.encoding, errors=args.errors).pairs
+        return pairs, _read(args.valid, args, None, report)
     if len(pairs) < 2:
         raise InputError("a translation model needs at least 2 pairs (one held out for validation), or --valid")
     order = list(range(len(pairs)))

@@ -60,7 +60,12 @@ def _search(engine: Any, sources: list[list[int]], options: SearchOptions) -> li
         return logp, (both[0], new_state), attention
 
     def pick(both: tuple[dict[str, Any], Any], chosen: np.ndarray) -> tuple[dict[str, Any], Any]:
-        return select(both[0], both[1], chosen)
+        """Beams move within their source's block of rows, whose context is the same: the context
+        is selected only when sources leave the search (fewer rows)."""
+        context, state = both
+        if len(chosen) == len(state[0, 0]):
+            return context, state[:, :, chosen]
+        return select(context, state, chosen)
 
     steps = (options.max_length_ratio * lengths).astype(np.int64) + EXTRA_STEPS
     found = batch_beam_search(step, pick, (context, state), len(sources), options.beam, steps,
