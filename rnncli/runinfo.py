@@ -13,7 +13,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
-from rnncli.run.files import BEST, CONFIG, LAST, MAX_HEADER, METRICS, VOCAB, MODEL_GROUP
+from rnncli.run.files import BEST, CONFIG, LAST, MAX_HEADER, METRICS, MODEL_GROUP, TARGET_VOCAB, VOCAB
 from rnncli.run.directory import RunDir
 from rnncli.errors import FormatError
 from rnncli.plan import planning
@@ -66,6 +66,10 @@ def _export_state(path: Path) -> str | None:
     return "current" if current_export(path) is not None else "stale"
 
 
+def _vocabulary(vocab: Any) -> dict[str, Any]:
+    return {"level": vocab.level, "size": len(vocab)}
+
+
 def describe(path: str) -> dict[str, Any]:
     """Task, model, parameters, vocabulary, plan, progress, best and last metrics, files."""
     run = RunDir(path)
@@ -80,7 +84,9 @@ def describe(path: str) -> dict[str, Any]:
     return {
         "path": str(run.path), "task": config.task, "model": model.to_json(),
         "parameters": parameters(weights) if weights is not None else _ngrams(run),
-        "vocabulary": {"level": vocab.level, "size": len(vocab)},
+        "vocabulary": _vocabulary(vocab),
+        **({"target_vocabulary": _vocabulary(run.load_vocab(model.target_vocab_size, TARGET_VOCAB))}
+           if model.target_vocab_size else {}),
         "labels": run.load_labels(model.num_labels) if model.num_labels else None,
         "plan": plan.to_json(),
         "steps": int(last["step"]) if last else 0, "epochs": float(last.get("epoch", 0)) if last else 0.0,

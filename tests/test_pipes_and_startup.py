@@ -19,10 +19,12 @@ def test_encode_into_head_ends_quietly(tmp_path):
 
 
 def test_encode_and_decode_never_import_torch(tmp_path):
+    """Nor numpy: registering every task's commands (their options modules) imports neither."""
     probe = ("import sys, runpy; sys.argv = ['rnncli', 'encode', '--help'];\n"
              "try:\n    runpy.run_module('rnncli', run_name='__main__')\n"
              "except SystemExit:\n    pass\n"
-             "assert 'torch' not in sys.modules, 'torch was imported'\n")
+             "assert 'torch' not in sys.modules, 'torch was imported'\n"
+             "assert 'numpy' not in sys.modules, 'numpy was imported'\n")
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     import ast

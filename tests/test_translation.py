@@ -81,6 +81,7 @@ def test_beams_jsonl_alignment_and_generate_agree(translator, cli, tmp_path):
         assert np.allclose(weights.sum(1), 1.0, atol=1e-3) and row["logprob"] <= 0
     generated = cli.ok("generate", "-c", run, "--beam", "4", input=text)
     assert generated.stdout.splitlines() == beams
+    assert_one_error(cli("generate", "-c", run, "-n", "3", input=text), code=2, contains="--num-samples: a translation run")
     png = tmp_path / "align.png"
     drawn = cli.ok("translate", "-c", run, "--plot", png, input=text)
     assert drawn.stdout.splitlines() == greedy and png.read_bytes()[:4] == b"\x89PNG"
@@ -121,6 +122,32 @@ def test_the_onnx_export_serves_as_torch_does(translator, tmp_path):
         assert [t.text for t in ours] == [t.text for t in theirs]
         assert np.allclose([t.score for t in ours], [t.score for t in theirs], atol=1e-3)
         assert np.allclose(ours[0].attention, theirs[0].attention, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [("lstm", "2", "additive"), ("rnn", "1", "none"), ("gru", "2", "dot")])
+def test_every_kind_layer_count_and_attention_exports_as_torch_computes(translator, cli, tmp_path, shape):
+    import rnncli
+    from rnncli.export import export_run
+    from rnncli.tasks.translation.exported import ExportedTranslator
+    from rnncli.tasks.translation.inference import reference_loss
+
+    root, _ = translator
+    kind, layers, attention = shape
+    run = tmp_path / "run"
+    cli.ok("train", root / "train.tsv", "-o", run, "--model", kind, "--layers", layers, "--attention", attention,
+           "--max-steps", "3", *TINY)
+    loaded = rnncli.load(run, device="cpu")
+    loaded.engine.precision = "fp32"
+    exported = ExportedTranslator(export_run(loaded.loaded, tmp_path / "onnx", quantize="int8"), "fp32")
+    sources = [pair(random.Random(k))[0] for k in range(8)]
+    ids = loaded.vocab.encode_batch(sources)
+    targets = loaded.engine.target_vocab.encode_batch([pair(random.Random(k))[1] for k in range(8)])
+    assert reference_loss(exported, ids, targets)[0] == pytest.approx(reference_loss(loaded.engine, ids, targets)[0],
+                                                                     rel=1e-4)
+    assert [t.text for t in exported.translate(sources, beam=2)] == [t.text for t in loaded.engine.translate(sources,
+                                                                                                           beam=2)]
+    quantized = ExportedTranslator(tmp_path / "onnx", "int8")
+    assert len(quantized.translate(sources)) == 8
 
 
 def test_the_export_serves_the_command_without_torch(translator, cli):
@@ -178,3 +205,29 @@ def test_bad_pairs_give_one_error_line_and_no_run(cli, tmp_path):
     assert not run.exists()
     assert_one_error(cli("train", labelled, "--attention", "dot", "-o", run, *TINY), code=2,
                      contains="--attention applies to translation models only")
+
+
+def test_resume_init_from_and_info_know_both_vocabularies(translator, cli, tmp_path):
+    root, run = translator
+    train = root / "train.tsv"
+    first = tmp_path / "first"
+    cli.ok("train", train, "-o", first, "--max-steps", "8", "--eval-every", "4", *TINY)
+    cli.ok("train", train, "-o", first, "--resume", "--max-steps", "12", "-q")
+    assert json.loads((first / "metrics.jsonl").read_text().splitlines()[-1])["step"] == 12
+    tuned = tmp_path / "tuned"
+    cli.ok("train", root / "valid.tsv", "-o", tuned, "--init-from", run, "--max-steps", "4", "-q", "--threads", "1")
+    assert (tuned / "target-vocab.json").read_text() == (run / "target-vocab.json").read_text()
+    assert cli.ok("translate", "-c", tuned, input="ein hund\n").stdout.count("\n") == 1
+    info = json.loads(cli.ok("info", "-c", run, "--json").stdout)
+    assert info["task"] == "seq2seq" and info["best"]["bleu"] > 75 and info["target_vocabulary"]["level"] == "word"
+    shown = cli.ok("info", "-c", run)
+    assert "dot attention" in shown.stdout + shown.stderr and "target side word" in shown.stdout + shown.stderr
+
+
+def test_shared_vocabulary_shares_the_embedding(translator, cli, tmp_path):
+    root, _ = translator
+    run = tmp_path / "shared"
+    cli.ok("train", root / "train.tsv", "-o", run, "--shared-vocab", "--max-steps", "4", *TINY)
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"]["target_vocab_size"] == 0 and not (run / "target-vocab.json").exists()
+    assert cli.ok("translate", "-c", run, input="ein hund\n\nkatze\n").stdout.count("\n") == 3  # the empty line too

@@ -10,7 +10,7 @@ from rnncli.cli.common import open_output
 from rnncli.cli.declare import declared
 from rnncli.infer.options import InfoArgs
 
-METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1", "entity_f1")
+METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1", "entity_f1", "bleu")
 
 
 COUNTED = {"ngram": "counted (Kneser-Ney discounts per order)",
@@ -35,6 +35,11 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     layers = f"hidden {model['hidden']} x {model['layers']} layer{'s' if model['layers'] > 1 else ''}"
     head = f"adaptive softmax {model['cutoffs']}" if model.get("cutoffs") else (
         "bidirectional" if model.get("bidirectional") else "")
+    if facts["task"] == "seq2seq":
+        head = f"bidirectional encoder, {model['attention']} attention"
+    target = facts.get("target_vocabulary")
+    vocabulary = f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens" + (
+        f"; target side {target['level']}, {target['size']:,} tokens" if target else "")
     data, loop, machine = plan["data"], plan["loop"], plan["machine"]
     batch = f"batch {data['batch_size']}" + (f" x bptt {data['bptt']}" if data.get("bptt") else "")
     budget = f", time budget {loop['time_budget']:g}s" if loop.get("time_budget") else ""
@@ -44,7 +49,7 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     given = " ".join(_flag(k, plan["args"][k]) for k in plan["given"]) or "(none: every choice planned)"
     rows = [("run", facts["path"]), ("task", f"{model['kind']} {kind}"),
             ("parameters", f"{facts['parameters']:,}" if facts["parameters"] is not None else "no checkpoint yet"),
-            ("vocabulary", f"{facts['vocabulary']['level']}, {facts['vocabulary']['size']:,} tokens"),
+            ("vocabulary", vocabulary),
             ("model", f"order {model['order']}, counted" if model["kind"] in COUNTED else
              ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
             ("training", COUNTED[model["kind"]] if model["kind"] in COUNTED else

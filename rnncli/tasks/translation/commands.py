@@ -59,8 +59,17 @@ def write(engine: Any, blocks: Iterable[list[str]], options: Any, fmt: str = "te
 
 
 def generate_from(engine: Any, sources: list[str], args: Any) -> None:
-    """``rnncli generate`` on a translation run: each prompt line is a source sentence."""
+    """``rnncli generate`` on a translation run: each prompt line is a source sentence, translated
+    greedily or with ``--beam``; sampling options are refused, not ignored."""
+    from rnncli.errors import ConfigError
     from rnncli.tasks.translation.inference import SearchOptions
+
+    sampling = {"--num-samples": args.num_samples != 1, "--best-of": args.best_of is not None,
+                "--top-k": args.top_k is not None, "--top-p": args.top_p != 1.0, "--seed": args.seed is not None}
+    given = [flag for flag, used in sampling.items() if used]
+    if given:
+        raise ConfigError(f"{given[0]}: a translation run translates each line (greedy or --beam N), it does not "
+                          "sample")
 
     write(engine, [sources], SearchOptions(args.beam or 1, args.length_penalty), args.format)
 

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
+from rnncli.distributed import current
 from rnncli.errors import ConfigError, InputError
 from rnncli.plan import CorpusFacts, TokenizerPlan
 from rnncli.run.files import TARGET_VOCAB
@@ -34,28 +35,29 @@ MAX_HELD_OUT = 1000  # pairs held out for validation at most, without --valid
 class TranslationData:
     vocab: Vocab  # the source side's (both sides' with a shared vocabulary)
     target_vocab: Vocab
-    train: list[Pair]
-    valid: list[Pair]
+    train: "Encoded"
+    valid: "Encoded"
     facts: CorpusFacts
     labels: list[str] = dataclasses.field(default_factory=list)
-
-    def encoded(self, pairs: list[Pair]) -> "Encoded":
-        from rnncli.tasks.translation.training import Encoded
-
-        return Encoded(self.vocab.encode_batch([p.source for p in pairs]),
-                       self.target_vocab.encode_batch([p.target for p in pairs]), [p.target for p in pairs])
 
     def train_ids(self) -> Any:
         import numpy as np
 
-        return np.array([i for ids in self.vocab.encode_batch([p.source for p in self.train]) for i in ids],
-                        dtype=np.int64)
+        return np.array([i for ids in self.train.sources for i in ids], dtype=np.int64)
 
     def task(self, plan: "RunPlan", device: "torch.device") -> "Task":
         from rnncli.tasks.translation.training import TranslationTask
 
-        return TranslationTask(self.encoded(self.train), self.encoded(self.valid), self.target_vocab,
-                               plan.data.batch_size, device, plan.machine.precision, plan.loop.seed)
+        return TranslationTask(self.train, self.valid, self.target_vocab, plan.data.batch_size, device,
+                               plan.machine.precision, plan.loop.seed)
+
+
+def _encoded(vocab: Vocab, target_vocab: Vocab, pairs: list[Pair]) -> "Encoded":
+    """The pairs' ids, each side by its vocabulary, and the targets as written."""
+    from rnncli.tasks.translation.training import Encoded
+
+    return Encoded(vocab.encode_batch([p.source for p in pairs]), target_vocab.encode_batch([p.target for p in pairs]),
+                   [p.target for p in pairs])
 
 
 def read(args: "TrainArgs", corpus: list[str], tokenizer: TokenizerPlan, run: "RunDir", saved: "RunConfig | None",
@@ -63,13 +65,13 @@ def read(args: "TrainArgs", corpus: list[str], tokenizer: TokenizerPlan, run: "R
     from rnncli.prepare import obtain_vocab
     from rnncli.run.directory import RunDir
 
+    if args.vocab and args.shared_vocab is False:
+        raise ConfigError("--vocab gives one vocabulary for both sides: drop --separate-vocab")
     limit = args.max_length or TRAIN_MAX_LENGTH
     pairs = [p for path in corpus for p in _pairs(path, args, limit, report)]
     train, valid = _validation_split(args, pairs, report)
     known = saved or source
     shared = not known.model.target_vocab_size if known else bool(args.shared_vocab or args.vocab)
-    if args.vocab and args.shared_vocab is False:
-        raise ConfigError("--vocab gives one vocabulary for both sides: drop --separate-vocab")
 
     def build(texts: list[str]) -> Callable[[Any], Any]:
         return lambda options: build_from_texts(texts, options)
@@ -82,19 +84,16 @@ def read(args: "TrainArgs", corpus: list[str], tokenizer: TokenizerPlan, run: "R
         target_vocab = vocab
     elif source is not None:
         target_vocab = RunDir(args.init_from or "").load_vocab(source.model.target_vocab_size, TARGET_VOCAB)
-        target_vocab.save(run.file(TARGET_VOCAB))
+        if current().is_main:
+            target_vocab.save(run.file(TARGET_VOCAB))
     else:
         target_size = saved.model.target_vocab_size if saved else None
         target_vocab = obtain_vocab(tokenizer, run, target_size, build(targets), report, name=TARGET_VOCAB,
                                     what="the target side")
-    facts = CorpusFacts(_tokens(target_vocab, targets), _tokens(target_vocab, [p.target for p in valid]),
-                        len(vocab), vocab.level, target_vocab=0 if shared else len(target_vocab))
-    return TranslationData(vocab, target_vocab, train, valid, facts)
-
-
-def _tokens(vocab: Vocab, texts: list[str]) -> int:
-    """Tokens of the texts with each one's <eos>, as the loss counts them."""
-    return sum(len(ids) + 1 for ids in vocab.encode_batch(texts))
+    encoded = [_encoded(vocab, target_vocab, part) for part in (train, valid)]
+    tokens = [sum(len(ids) + 1 for ids in part.targets) for part in encoded]  # with each <eos>, as the loss counts
+    facts = CorpusFacts(tokens[0], tokens[1], len(vocab), vocab.level, target_vocab=0 if shared else len(target_vocab))
+    return TranslationData(vocab, target_vocab, *encoded, facts)
 
 
 def _pairs(path: str, args: "TrainArgs", limit: int, report: Report) -> list[Pair]:

@@ -18,9 +18,9 @@ import numpy as np
 from rnncli.errors import ConfigError
 from rnncli.infer.batching import pad
 from rnncli.infer.search import Hypothesis, batch_beam_search
+from rnncli.tasks.translation.options import TRANSLATE_BATCH
 from rnncli.text.vocab import BOS, EOS, PAD
 
-TRANSLATE_BATCH = 64  # sentences searched at once (beam * this rows)
 EXTRA_STEPS = 10  # target tokens allowed beyond max_length_ratio * source tokens
 
 

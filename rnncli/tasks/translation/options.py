@@ -8,7 +8,8 @@ from typing import Any
 
 from rnncli.infer.options import ServingArgs, lines_option, run_option
 from rnncli.opts import command_option
-from rnncli.tasks.translation.inference import TRANSLATE_BATCH
+
+TRANSLATE_BATCH = 64  # sentences searched at once (beam * this rows); no numpy here, for the CLI's start-up
 
 
 def length_penalty_option() -> Any:
