@@ -17,7 +17,7 @@ import sacrebleu
 import rnncli
 from rnncli.text.pairs import read_pairs
 
-GROUPS = ((1, 10), (11, 15), (16, 20), (21, 25), (26, 1000))
+GROUPS = ((1, 10), (11, 15), (16, 20), (21, 1000))
 
 
 def main(pairs_path: str, runs: list[str], beam: int, plot: str | None) -> None:
@@ -33,13 +33,14 @@ def main(pairs_path: str, runs: list[str], beam: int, plot: str | None) -> None:
                         for chosen in groups.values()]
         scores[name].append(sacrebleu.corpus_bleu(hypotheses, [[p.target for p in pairs]]).score)
     labels = [f"{low}-{high}" if high < 1000 else f"{low}+" for low, high in GROUPS]
+    counted = [f"{label}\n({len(chosen)} pairs)" for label, chosen in zip(labels, groups.values())]
     print(f"| source words | pairs | {' | '.join(names)} |")
     print("|---|---|" + "---|" * len(names))
     for k, (label, chosen) in enumerate(zip(labels, groups.values())):
         print(f"| {label} | {len(chosen)} | " + " | ".join(f"{scores[n][k]:.2f}" for n in names) + " |")
     print(f"| all | {len(pairs)} | " + " | ".join(f"{scores[n][-1]:.2f}" for n in names) + " |")
     if plot:
-        _plot(labels, scores, plot)
+        _plot(counted, scores, plot)
 
 
 def _plot(labels: list[str], scores: dict[str, list[float]], path: str) -> None:
