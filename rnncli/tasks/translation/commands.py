@@ -34,7 +34,7 @@ def plot_alignment(engine: Any, translation: Any, path: str) -> None:
     """The heatmap of one translation's attention, source tokens against target tokens."""
     from rnncli.plots import plot_alignment as draw
 
-    source = engine.vocab.pieces(engine.vocab.encode(translation.source))
+    source = engine.vocab.pieces(translation.source_ids)
     target = engine.target_vocab.pieces(translation.ids) + ["<eos>"]
     draw(source, target, translation.attention, path, f"{translation.source}\n→ {translation.text}")
 
@@ -80,7 +80,7 @@ def _format(engine: Any, t: Any, fmt: str, alignments: bool) -> str:
     row: dict[str, Any] = {"source": t.source, "translation": t.text, "logprob": round(t.score, 4),
                            "tokens": len(t.ids)}
     if alignments and t.attention is not None:
-        row["source_tokens"] = engine.vocab.pieces(engine.vocab.encode(t.source))
+        row["source_tokens"] = engine.vocab.pieces(t.source_ids)
         row["target_tokens"] = engine.target_vocab.pieces(t.ids) + ["<eos>"]
         row["attention"] = [[round(float(w), 4) for w in step] for step in t.attention]
     return json.dumps(row, ensure_ascii=False)

@@ -16,7 +16,7 @@ from typing import Any, Iterator, Sequence
 import numpy as np
 
 from rnncli.errors import ConfigError
-from rnncli.infer.batching import pad
+from rnncli.infer.batching import length_batches, pad
 from rnncli.infer.search import Hypothesis, batch_beam_search
 from rnncli.tasks.translation.options import TRANSLATE_BATCH
 from rnncli.text.vocab import BOS, EOS, PAD
@@ -49,10 +49,10 @@ def select(context: dict[str, Any], state: Any, rows: np.ndarray) -> tuple[dict[
     return {k: v[rows] for k, v in context.items()}, state[:, :, rows]
 
 
-def _search(engine: Any, sources: list[list[int]], options: SearchOptions) -> list[Hypothesis]:
-    tokens, lengths = pad(sources)
+def _search(engine: Any, tokens: np.ndarray, lengths: np.ndarray, options: SearchOptions) -> list[Hypothesis]:
+    """The best hypothesis of each padded source (tokens, lengths)."""
     context, state = engine.encode(tokens, lengths)
-    rows = np.repeat(np.arange(len(sources)), options.beam)
+    rows = np.repeat(np.arange(len(tokens)), options.beam)
     context, state = select(context, state, rows)
 
     def step(previous: np.ndarray, both: tuple[dict[str, Any], Any]) -> tuple[np.ndarray, Any, np.ndarray]:
@@ -68,11 +68,11 @@ def _search(engine: Any, sources: list[list[int]], options: SearchOptions) -> li
         return select(context, state, chosen)
 
     steps = (options.max_length_ratio * lengths).astype(np.int64) + EXTRA_STEPS
-    found = batch_beam_search(step, pick, (context, state), len(sources), options.beam, steps,
+    found = batch_beam_search(step, pick, (context, state), len(tokens), options.beam, steps,
                               options.length_penalty, BOS, EOS, options.attention)
     best = [hypotheses[0] for hypotheses in found]
-    for hypothesis, source in zip(best, sources):  # the padding of the batch is no part of a source
-        hypothesis.attention = None if hypothesis.attention is None else hypothesis.attention[:, : len(source)]
+    for hypothesis, length in zip(best, lengths):  # the padding of the batch is no part of a source
+        hypothesis.attention = None if hypothesis.attention is None else hypothesis.attention[:, :length]
     return best
 
 
@@ -81,11 +81,9 @@ def translate_ids(engine: Any, sources: Sequence[list[int]], beam: int = 1,
     """The best translation of each source (ids, total log-probability, attention or None), in
     order; sources are searched in batches of similar length."""
     options = (options or SearchOptions(beam=beam)).check()
-    order = sorted(range(len(sources)), key=lambda i: len(sources[i]))
     results: list[Any] = [None] * len(sources)
-    for start in range(0, len(order), options.batch_size):
-        chosen = order[start : start + options.batch_size]
-        for i, hypothesis in zip(chosen, _search(engine, [sources[i] for i in chosen], options)):
+    for chosen, tokens, lengths in length_batches(sources, options.batch_size):
+        for i, hypothesis in zip(chosen, _search(engine, tokens, lengths, options)):
             results[i] = (hypothesis.ids, hypothesis.total, hypothesis.attention)
     return results
 
@@ -96,6 +94,7 @@ class Translation:
     text: str
     score: float  # total log-probability
     ids: list[int]  # the target tokens, without <eos>
+    source_ids: list[int]  # the source tokens the model read
     attention: np.ndarray | None = None  # (target tokens with <eos>, source tokens)
 
 
@@ -107,8 +106,8 @@ def translate(engine: Any, sources: Sequence[str], options: SearchOptions) -> li
     for i, result in zip(some, translate_ids(engine, [ids[i] for i in some], options=options)):
         found[i] = result
     texts = engine.target_vocab.decode_batch([f[0] for f in found])
-    return [Translation(s, text, total, out, attention)
-            for s, text, (out, total, attention) in zip(sources, texts, found)]
+    return [Translation(s, text, total, out, source_ids, attention)
+            for s, text, source_ids, (out, total, attention) in zip(sources, texts, ids, found)]
 
 
 class Translating:
