@@ -102,6 +102,28 @@ class TrainArgs:
     layers: int | None = option(min=1, max=64, fixed=True, panel=MODEL, help="Recurrent layers [default: 1].")
     dropout: float | None = option(min=0.0, max=0.99, fixed=True, panel=MODEL,
                                    help="Dropout [default: from the corpus].")
+    input_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "Language models: dropout on the embedded input [default: word and subword models by corpus size; "
+        "characters: --dropout]."))
+    embed_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "Language models: drop whole words from the embedding [default: word and subword models by corpus "
+        "size; characters 0]."))
+    weight_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "Language models: DropConnect on the hidden-to-hidden weights [default: word and subword models by "
+        "corpus size; characters 0]."))
+    locked_dropout: bool | None = option(flags=("--locked-dropout/--no-locked-dropout",), tasks=(LM,), fixed=True,
+                                         panel=MODEL, help=(
+                                             "Language models: one dropout mask per sequence for all its steps "
+                                             "[default: word and subword models]."))
+    ar: float | None = option(min=0.0, max=100.0, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "Language models: activation regularisation, the weight of the top layer's squared outputs "
+        "[default: word and subword models 2, characters 0]."))
+    tar: float | None = option(min=0.0, max=100.0, tasks=(LM,), fixed=True, panel=MODEL, help=(
+        "Language models: temporal activation regularisation, the weight of their squared change per step "
+        "[default: word and subword models 1, characters 0]."))
+    shift_windows: bool | None = option(flags=("--shift-windows/--fixed-windows",), tasks=(LM,), fixed=True,
+                                        help=("Language models: move the training windows' boundaries from epoch to "
+                                              "epoch [default: word and subword models]."))
     tie_weights: bool | None = option(flags=("--tie-weights",), tasks=(LM,), fixed=True, panel=MODEL,
                                       help="Share embedding and output weights.")
     adaptive: bool | None = option(flags=("--adaptive/--no-adaptive",), tasks=(LM,), fixed=True, panel=MODEL,

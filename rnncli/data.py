@@ -33,13 +33,22 @@ class LMWindows:
         self.bptt = bptt
         self.steps = per_column - 1  # predictions per column
 
+        self.offset = 0
+
     def __len__(self) -> int:
         return math.ceil(self.steps / self.bptt)
 
+    def shift(self, offset: int) -> None:
+        """Move every window boundary ``offset`` steps earlier (the first window is that much
+        shorter, the last that much longer), so that from epoch to epoch each token is read at
+        another place in its window: AWD-LSTM's variable-length windows, keeping a fixed count of
+        windows per epoch for the schedule and for resuming."""
+        self.offset = offset % self.bptt if len(self) > 1 else 0
+
     def window(self, k: int) -> tuple[Tensor, Tensor]:
         """(inputs, targets), each of shape (time, batch)."""
-        start = k * self.bptt
-        stop = min(start + self.bptt, self.steps)
+        start = max(0, k * self.bptt - self.offset)
+        stop = self.steps if k == len(self) - 1 else (k + 1) * self.bptt - self.offset
         block = torch.from_numpy(self.grid[:, start : stop + 1].astype(np.int64)).t()
         return block[:-1], block[1:]
 

@@ -61,6 +61,7 @@ class TokenizerPlan:
 class DataPlan:
     batch_size: int
     bptt: int = 0  # language model
+    shift_windows: bool = False  # language model: window boundaries move from epoch to epoch (LMWindows.shift)
     max_len: int = 0  # classifier: tokens kept per text
     valid: str | None = None  # validation file, else a held-out part of the data
     holdout: float = 0.0  # share held out when there is no validation file

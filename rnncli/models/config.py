@@ -34,7 +34,13 @@ class ModelConfig:
     embed: int = 64
     hidden: int = 512
     layers: int = 1
-    dropout: float = 0.0
+    dropout: float = 0.0  # language models: on the top layer's outputs and between layers
+    dropout_input: float = 0.0  # language models: on the embedded input
+    dropout_embed: float = 0.0  # language models: whole words of the embedding (rnncli.models.regularise)
+    dropout_weight: float = 0.0  # language models: DropConnect on the hidden-to-hidden weights
+    locked: bool = False  # language models: one dropout mask per sequence (variational) instead of per step
+    ar: float = 0.0  # language models: activation regularisation (the top layer's outputs' size)
+    tar: float = 0.0  # language models: temporal activation regularisation (their change per step)
     tie_weights: bool = False
     cutoffs: tuple[int, ...] = ()  # adaptive softmax; empty = full softmax
     num_labels: int = 0
@@ -70,8 +76,16 @@ class ModelConfig:
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or not low <= value <= high:
                 problems.append(f"{name}={value!r}")
-        if not isinstance(self.dropout, (int, float)) or not 0 <= self.dropout < 1:
-            problems.append(f"dropout={self.dropout!r}")
+        for name in ("dropout", "dropout_input", "dropout_embed", "dropout_weight"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value < 1:
+                problems.append(f"{name}={value!r}")
+        for name in ("ar", "tar"):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0 <= value <= 100:
+                problems.append(f"{name}={value!r}")
+        if not isinstance(self.locked, bool):
+            problems.append(f"locked={self.locked!r}")
         if self.pool not in POOLS:
             problems.append(f"pool {self.pool!r}")
         if not isinstance(self.cutoffs, tuple) or not all(
@@ -102,6 +116,8 @@ class ModelConfig:
         if unknown:
             raise FormatError(f"invalid model configuration: unknown fields {sorted(unknown)}")
         values = dict(data)
+        if "dropout_input" not in values:  # saved before the input had its own rate: it had --dropout's
+            values["dropout_input"] = values.get("dropout", 0.0)
         if isinstance(values.get("cutoffs"), list):
             values["cutoffs"] = tuple(values["cutoffs"])
         return cls(**values).check()

@@ -10,6 +10,7 @@ from torch.nn import functional as F
 
 from rnncli.models.cells import fused
 from rnncli.models.config import ModelConfig
+from rnncli.models.regularise import activation_penalty, embedding_dropout, locked_dropout, recurrent_layers
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -81,8 +82,8 @@ class LanguageModel(nn.Module):
         c = config
         self.embedding = nn.Embedding(c.vocab_size, c.embed)
         nn.init.normal_(self.embedding.weight, 0.0, 1.0 if not config.tie_weights else config.embed ** -0.5)
-        self.drop = nn.Dropout(c.dropout)
-        self.rnn = fused(c.kind, c.embed, c.hidden, c.layers, c.dropout)
+        self.rnn = fused(c.kind, c.embed, c.hidden, c.layers, 0.0 if self._layerwise else c.dropout)
+        self.penalty: Tensor | float = 0.0  # AR and TAR of the last training forward, for the loss
         init_recurrent(self.rnn, c.kind, c.hidden)
         out_features = c.embed if c.tie_weights else c.hidden
         self.proj = nn.Linear(c.hidden, c.embed) if c.tie_weights and c.embed != c.hidden else None
@@ -122,11 +123,28 @@ class LanguageModel(nn.Module):
         self.decoder.bias.register_hook(lambda grad: grad * keep.to(grad.device))
         self.seen_classes, self._seen = None, seen
 
+    @property
+    def _layerwise(self) -> bool:
+        """Training calls the layers one at a time for locked dropout between them or DropConnect."""
+        c = self.config
+        return c.dropout_weight > 0 or (c.locked and c.layers > 1 and c.dropout > 0)
+
+    def _dropout(self, x: Tensor, p: float) -> Tensor:
+        return locked_dropout(x, p, self.training) if self.config.locked else F.dropout(x, p, self.training)
+
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
-        """Features of shape (time, batch, d) for the decoder, and the final state."""
-        x = self.drop(self.embedding(tokens))
-        out, state = self.rnn(x, state)
-        out = self.drop(out)
+        """Features of shape (time, batch, d) for the decoder, and the final state. In training,
+        ``penalty`` holds the activation regularisers' term to add to the loss."""
+        c = self.config
+        x = embedding_dropout(self.embedding(tokens), tokens, c.vocab_size, c.dropout_embed, self.training)
+        x = self._dropout(x, c.dropout_input)
+        if self.training and self._layerwise:
+            raw, state = recurrent_layers(self.rnn, x, state, c.kind, c.dropout, c.dropout_weight)  # type: ignore[arg-type]
+        else:
+            raw, state = self.rnn(x, state)
+        out = self._dropout(raw, c.dropout)
+        if self.training and (c.ar or c.tar):
+            self.penalty = activation_penalty(out, raw, c.ar, c.tar)
         if self.proj is not None:
             out = self.proj(out)
         return out, state

@@ -42,7 +42,7 @@ class LMData:
         from rnncli.tasks.language.training import LanguageModelTask
 
         return LanguageModelTask(self.train, self.valid, plan.data.batch_size, plan.data.bptt, device,
-                                 plan.machine.precision)
+                                 plan.machine.precision, plan.data.shift_windows)
 
     def counter(self, plan: "RunPlan", run: "RunDir") -> Any:
         """What stands where the training loop stands for a model that is counted, not trained."""

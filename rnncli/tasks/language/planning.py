@@ -71,6 +71,31 @@ def lm_shapes(tokens: int, level: str, threads: int) -> Shapes:
 
 
 
+AWD_RATES = {"dropout": 0.4, "dropout_input": 0.4, "dropout_embed": 0.1, "dropout_weight": 0.4}
+AWD_AR, AWD_TAR = 2.0, 1.0
+
+
+def regularisers(tokens: int, level: str, dropout: float) -> dict[str, Any]:
+    """The AWD-LSTM regularisers for word and subword models, by corpus size: a small corpus is
+    read many times in a budget and memorised without them, a large one is not read once and
+    gains nothing from them. Characters keep plain dropout (``dropout`` on the input and output).
+    docs/defaults.md gives the validation figures behind these rates."""
+    if level == "char":
+        return {"dropout": dropout, "dropout_input": dropout, "dropout_embed": 0.0, "dropout_weight": 0.0,
+                "locked": False, "ar": 0.0, "tar": 0.0}
+    strength = 1.0 if tokens < 300_000 else 0.5 if tokens < 1_000_000 else 0.25 if tokens < 3_000_000 else 0.0
+    rates = {name: round(rate * strength, 3) for name, rate in AWD_RATES.items()}
+    return {**rates, "locked": True, "ar": AWD_AR, "tar": AWD_TAR}
+
+
+def regularisers_of(args: TrainArgs, tokens: int, level: str, dropout: float) -> dict[str, Any]:
+    """The defaults above, each replaced by the option the user gave."""
+    given = {"dropout": args.dropout, "dropout_input": args.input_dropout, "dropout_embed": args.embed_dropout,
+             "dropout_weight": args.weight_dropout, "locked": args.locked_dropout, "ar": args.ar, "tar": args.tar}
+    defaults = regularisers(tokens, level, given_or(args.dropout, dropout))
+    return {name: given_or(given[name], value) for name, value in defaults.items()}
+
+
 def budget_candidates(args: TrainArgs, facts: CorpusFacts, threads: int) -> tuple[int, ...]:
     """Hidden sizes worth timing on this machine before a character model with a --time-budget and
     no --hidden: the corpus's own size and two narrower ones."""
@@ -137,7 +162,8 @@ def lm_holdout(tokens: int) -> float:
 
 
 
-NEURAL_ONLY = ("embed", "hidden", "layers", "dropout", "tie_weights", "adaptive", "batch_size", "bptt", "lr",
+NEURAL_ONLY = ("embed", "hidden", "layers", "dropout", "input_dropout", "embed_dropout", "weight_dropout",
+               "locked_dropout", "ar", "tar", "shift_windows", "tie_weights", "adaptive", "batch_size", "bptt", "lr",
                "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "eval_every", "save_every",
                "on_nan", "sample_every", "init_from", "time_budget", "precision")
 
@@ -174,12 +200,14 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
         notes.extend([why] if why else [])
     model = checked(ModelConfig(task=TASK.name, kind=args.model or "lstm", vocab_size=facts.vocab_size,
                                embed=embed_width(args, shapes), hidden=args.hidden or shapes.hidden,
-                               layers=args.layers or shapes.layers, dropout=given_or(args.dropout, shapes.dropout),
+                               layers=args.layers or shapes.layers,
+                               **regularisers_of(args, facts.train_items, facts.level, shapes.dropout),
                                tie_weights=bool(args.tie_weights), cutoffs=softmax_cutoffs(args, facts.vocab_size)))
     batch = batch_size_of(args, shapes, machine)
     bptt = args.bptt or shapes.bptt
     data = DataPlan(batch_size=batch, bptt=bptt, valid=args.valid,
-                    holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items))
+                    holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items),
+                    shift_windows=given_or(args.shift_windows, facts.level != "char"))
     loop = loop_options(args, shapes.lr, _epochs(args, facts), machine, default_patience(facts.level))
     if args.epochs is None and args.max_steps is None:
         loop = dataclasses.replace(loop, cycle_steps=schedule_cycle(facts.train_items, facts.level, batch, bptt))
@@ -215,9 +243,17 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
                 f"{facts.train_items:,} training and {facts.valid_items:,} validation tokens; counted on the CPU")
     softmax = f"adaptive softmax {list(m.cutoffs)}" if m.cutoffs else "full softmax"
     return (f"{m.kind} language model: {facts.level} level, vocabulary {m.vocab_size:,}, embed {m.embed}, "
-            f"hidden {m.hidden} x {m.layers} layer(s), dropout {m.dropout}, {softmax}; {parameters:,} "
+            f"hidden {m.hidden} x {m.layers} layer(s), {dropouts(m)}, {softmax}; {parameters:,} "
             f"parameters; batch {d.batch_size} x bptt {d.bptt}; {facts.train_items:,} training and "
             f"{facts.valid_items:,} validation tokens; {plan.machine.device}, {plan.machine.precision}")
+
+
+def dropouts(m: ModelConfig) -> str:
+    """The regularisers in a few words: plain dropout, or the AWD-LSTM set."""
+    if not (m.locked or m.dropout_embed or m.dropout_weight or m.ar or m.tar) and m.dropout_input == m.dropout:
+        return f"dropout {m.dropout:g}"
+    return (f"{'locked ' if m.locked else ''}dropout {m.dropout:g} (input {m.dropout_input:g}), words dropped "
+            f"{m.dropout_embed:g}, DropConnect {m.dropout_weight:g}, AR {m.ar:g}, TAR {m.tar:g}")
 
 
 def outcome(final: dict[str, Any], best: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from typing import Any, Callable
 
 import numpy as np
@@ -52,11 +53,12 @@ class LanguageModelTask(Task):
     closing_passes = 1  # the unigram cache's fit on validation, after the loop (finish)
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
-                 device: torch.device, precision: str) -> None:
+                 device: torch.device, precision: str, shift_windows: bool = False) -> None:
         dist = current()
         share = batch_size // dist.world
         self.columns = slice(dist.rank * share, (dist.rank + 1) * share)  # this rank's batch columns
         self.windows = LMWindows(train.ids, batch_size, bptt, self.columns)
+        self.shift_windows = shift_windows
         self.train_ids = train.ids
         self.valid = valid
         self.device = device
@@ -72,14 +74,19 @@ class LanguageModelTask(Task):
         _lm(model).fit_output_to(torch.from_numpy(counts), fresh)
 
     def start_epoch(self, epoch: int) -> None:
+        """Each epoch starts from a fresh state; with shifted windows, its boundaries are a function
+        of the epoch alone (the first epoch keeps the plain ones), so a resumed run reads the same."""
         self.state = None
+        if self.shift_windows:
+            self.windows.shift(random.Random(epoch).randrange(self.windows.bptt) if epoch else 0)
 
     def train_step(self, model: nn.Module, epoch: int, index: int) -> tuple[Tensor, int]:
         x, y = self.windows.window(index)
         x, y = x.to(self.device, non_blocking=True), y.to(self.device, non_blocking=True)
         features, state = model(x, self.state)
         self.state = detach(state)
-        return _lm(model).loss(features, y), y.numel()
+        lm = _lm(model)
+        return lm.loss(features, y) + lm.penalty, y.numel()
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         result = evaluate_lm(model, self.valid, self.device, self.precision)  # type: ignore[arg-type]
