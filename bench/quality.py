@@ -32,7 +32,7 @@ def _rnncli_char(work: Path, budget: int, k: int, extra: tuple[str, ...] = ()) -
            "--time-budget", str(budget), "-o", str(run), "-q", *extra, check=True)
     # the network alone: the unigram cache is fitted on this same validation text
     return float(json.loads(rnncli("evaluate", "-c", str(run), str(d / "valid.txt"), "--json",
-                                   "--no-unigram-cache").stdout)["loss"])
+                                   "--cache", "none").stdout)["loss"])
 
 
 def _peer_char(budget: int, seed: int) -> float:

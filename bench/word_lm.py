@@ -82,7 +82,8 @@ def peer(source: Path, paths: dict[str, Path], work: Path, budget: float) -> dic
         shutil.copyfile(path, data / f"{part}.txt")
     began = time.perf_counter()
     process = subprocess.Popen([sys.executable, "main.py", "--data", str(data), "--save", str(work / "model.pt")],
-                               cwd=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               cwd=source, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               preexec_fn=_interruptible)
     try:
         out, _ = process.communicate(timeout=budget)
     except subprocess.TimeoutExpired:
@@ -97,6 +98,12 @@ def peer(source: Path, paths: dict[str, Path], work: Path, budget: float) -> dic
     test = re.findall(r"test ppl\s+([\d.]+)", out)
     return {"valid": min(valid), "passes": len(valid), "tokens_s": sorted(rates)[len(rates) // 2] if rates else math.nan,
             "test": float(test[-1]) if test else math.nan}
+
+
+def _interruptible() -> None:
+    """Ctrl-C reaches the script even where this bench was started in the background (a shell
+    starts background jobs with SIGINT ignored, and children inherit that)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def ours(paths: dict[str, Path], vocab: Path, run: Path, budget: float, options: list[str],

@@ -27,7 +27,7 @@ def _train(*args: str) -> None:
 
 def _bpc(run: Path, text: Path) -> float:
     """The network's own bpc (each run's unigram cache was fitted on this validation text)."""
-    return float(json.loads(rnncli("evaluate", "-c", str(run), str(text), "--json", "--no-unigram-cache").stdout)["bpc"])
+    return float(json.loads(rnncli("evaluate", "-c", str(run), str(text), "--json", "--cache", "none").stdout)["bpc"])
 
 
 def workflows(work: Path, source: Path | None, quick: bool = False) -> list[Row]:

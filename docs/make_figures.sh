@@ -43,14 +43,14 @@ rnncli train sample_data/english.txt --valid sample_data/english-valid.txt -o "$
 rnncli train sample_data/english.txt --valid sample_data/english-valid.txt -o "$R/en-lstm" --force \
   --level char --time-budget 60 -q
 for run in en-ngram en-lstm; do
-  echo "english valid, $run: $(rnncli evaluate -c "$R/$run" sample_data/english-valid.txt --json --no-unigram-cache)"
+  echo "english valid, $run: $(rnncli evaluate -c "$R/$run" sample_data/english-valid.txt --json --cache none)"
 done
 T=../shared/data/tinyshakespeare
 if [ -f "$T/train.txt" ]; then
   rnncli train "$T/train.txt" --valid "$T/valid.txt" -o "$R/ts-ngram" --force --model ngram --order 5 --level char -q
   rnncli train "$T/train.txt" --valid "$T/valid.txt" -o "$R/ts-lstm" --force --level char --time-budget 120 -q
   for run in ts-ngram ts-lstm; do
-    echo "tinyshakespeare valid, $run: $(rnncli evaluate -c "$R/$run" "$T/valid.txt" --json --no-unigram-cache)"
+    echo "tinyshakespeare valid, $run: $(rnncli evaluate -c "$R/$run" "$T/valid.txt" --json --cache none)"
   done
 fi
 

@@ -187,15 +187,15 @@ class Run:
 
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
-                 k: int | None = None, unigram_cache: bool = True, tag_column: str | None = None,
+                 k: int | None = None, cache: str = "auto", tag_column: str | None = None,
                  beam: int | None = None) -> dict[str, Any]:
         """Held-out figures, as ``rnncli evaluate --json``: loss, ppl, bpc (language model, read
-        with its unigram cache unless ``unigram_cache`` is False), accuracy, macro-F1, per-label
+        with the cache its validation chose; ``cache`` none, unigram or neural asks for one), accuracy, macro-F1, per-label
         figures and the confusion matrix (classifier), or token accuracy, unseen-word accuracy,
         per-tag and entity figures (tagger)."""
         from rnncli.infer.evaluation import EvaluateOptions, evaluate
 
-        options = EvaluateOptions(encoding, errors, text_column, label_column, k, unigram_cache, warn, tag_column, beam)
+        options = EvaluateOptions(encoding, errors, text_column, label_column, k, cache, warn, tag_column, beam)
         return evaluate(self.engine, os.fspath(data), options)
 
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Iterator, Sequence
+from typing import Any, Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -13,9 +13,6 @@ from rnncli.errors import InputError
 from rnncli.text.reader import LineReader, check_inputs
 from rnncli.text.streams import encoded_parts
 from rnncli.text.vocab import EOS, Vocab
-
-if TYPE_CHECKING:
-    from rnncli.unigram_cache import UnigramCache
 
 
 EVAL_COLUMN_TOKENS = 4096  # evaluation reads a text as parallel columns of at least this many tokens
@@ -128,8 +125,10 @@ def eval_column_count(tokens: int) -> int:
 
 def stream_order(picked: np.ndarray, tokens: int) -> np.ndarray:
     """Figures of the targets of :func:`eval_grid` (time, columns), in the text's order: the
-    ``tokens - 1`` predicted tokens, first to last (the padded end dropped)."""
-    return np.ascontiguousarray(np.asarray(picked).T).reshape(-1)[: tokens - 1]
+    ``tokens - 1`` predicted tokens, first to last (the padded end dropped); any further axes
+    (a feature vector per target) are kept."""
+    picked = np.asarray(picked)
+    return np.ascontiguousarray(np.swapaxes(picked, 0, 1)).reshape(-1, *picked.shape[2:])[: tokens - 1]
 
 
 def lm_figures(total_nll: float, predicted: int, chars: int) -> dict[str, float]:
@@ -140,17 +139,17 @@ def lm_figures(total_nll: float, predicted: int, chars: int) -> dict[str, float]
             "tokens": predicted + 1, "chars": chars}
 
 
-def stream_figures(text: TokenText, log_probs: np.ndarray, cache: "UnigramCache | None" = None) -> dict[str, Any]:
+def stream_figures(text: TokenText, log_probs: np.ndarray, cache: Any = None,
+                   mixed: np.ndarray | None = None) -> dict[str, Any]:
     """The figures of ``text`` whose tokens after the first the network gave ``log_probs``; with a
-    ``cache``, those of the cache mixture, the network's own under ``network`` and the cache's
-    window and weight under ``unigram_cache``."""
+    ``cache`` (unigram or neural) and the mixture's log-probabilities ``mixed``, those of the
+    mixture, the network's own under ``network`` and the cache's parameters under its name."""
     network = lm_figures(-float(np.sum(log_probs, dtype=np.float64)), len(log_probs), text.chars)
-    if cache is None:
+    if cache is None or mixed is None:
         return network
-    mixed = cache.mix(log_probs, np.asarray(text.ids))
-    figures: dict[str, Any] = lm_figures(-float(mixed.sum()), len(mixed), text.chars)
+    figures: dict[str, Any] = lm_figures(-float(np.sum(mixed, dtype=np.float64)), len(mixed), text.chars)
     figures["network"] = {key: network[key] for key in ("loss", "ppl", "bpc")}
-    figures["unigram_cache"] = {"window": cache.window, "weight": cache.weight}
+    figures[cache.key] = cache.record()
     return figures
 
 

@@ -173,8 +173,10 @@ def _manifest(loaded: LoadedRun, quantize: str | None, parts: list[str]) -> dict
     from rnncli.text.vocab import BOS, EOS, PAD, UNK
     from rnncli.unigram_cache import as_record, read as read_cache
 
+    from rnncli.neural_cache import read as read_neural
+
     config, plan = loaded.config.model, loaded.config.plan
-    cache = read_cache(loaded.run.path)
+    cache, neural = read_cache(loaded.run.path), read_neural(loaded.run.path)
     return {"format": ONNX_FORMAT, "version": ONNX_VERSION, "opset": OPSET, "task": config.task,
             "kind": config.kind, "layers": config.layers, "hidden": config.hidden, "vocab_size": config.vocab_size,
             "state": ["h", "c"] if config.kind == "lstm" else ["h"],
@@ -183,6 +185,7 @@ def _manifest(loaded: LoadedRun, quantize: str | None, parts: list[str]) -> dict
             "models": {"fp32": MODEL_FILES["fp32"], **({"int8": MODEL_FILES["int8"]} if quantize == "int8" else {})},
             "serve": quantize or "fp32", "vocab": VOCAB, "checkpoint": checkpoint_stamp(loaded.run.file(BEST)),
             "unigram_cache": as_record(cache), "unigram_cache_fitted_on": cache.fitted_on if cache else None,
+            "neural_cache": {**neural.record(), "chosen": neural.chosen, "fitted_on": neural.fitted_on} if neural else None,
             **({"parts": {name: {variant: file for variant, file in part_files(name).items()
                                  if variant == "fp32" or quantize == variant} for name in parts}} if parts else {}),
             **({"target_vocab": TARGET_VOCAB} if loaded.run.file(TARGET_VOCAB).is_file() else {})}

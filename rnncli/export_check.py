@@ -7,7 +7,7 @@ from typing import Iterator
 from rnncli.infer.evaluation import EvaluateOptions, evaluate
 from rnncli.onnxrun import open_export
 
-NETWORK_ALONE = EvaluateOptions(unigram_cache=False)  # what quantisation costs the network, without a cache
+NETWORK_ALONE = EvaluateOptions(cache="none")  # what quantisation costs the network, without a cache
 
 
 def compare(directory: str, data: str, threads: int | None = None) -> Iterator[str]:

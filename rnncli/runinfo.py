@@ -18,6 +18,7 @@ from rnncli.run.directory import RunDir
 from rnncli.errors import FormatError
 from rnncli.plan import planning
 from rnncli.scores import best_of
+from rnncli import neural_cache
 from rnncli.unigram_cache import read_record
 
 
@@ -94,4 +95,5 @@ def describe(path: str) -> dict[str, Any]:
         "seen": {k: v for k, v in (last or {}).items() if k.endswith("_seen")},
         "best": best_of(records, planning(config.task).score), "last": last,
         "files": files, "onnx": _export_state(run.path), "unigram_cache": read_record(run.path),
+        "neural_cache": neural_cache.read_record(run.path),
     }

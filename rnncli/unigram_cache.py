@@ -35,6 +35,13 @@ class UnigramCache:
     weight: float
     fitted_on: str | None = None  # the fingerprint of the validation ids it was fitted on
 
+    needs_features = False  # unlike the neural cache (rnncli.neural_cache), it reads tokens only
+    key = "unigram_cache"  # its name in evaluate's report
+
+    def record(self) -> dict[str, Any]:
+        """What evaluate reports and an export keeps."""
+        return {"window": self.window, "weight": self.weight}
+
     def fitted_on_text(self, ids: np.ndarray) -> bool:
         """Whether ``ids`` begin with the text this cache was fitted on (its figure there is not a
         held-out one)."""
@@ -43,9 +50,9 @@ class UnigramCache:
         count = int(self.fitted_on.partition(":")[0])
         return len(ids) >= count and fingerprint(np.asarray(ids)[:count]) == self.fitted_on
 
-    def mix(self, log_probs: np.ndarray, ids: np.ndarray, first: int = 1) -> np.ndarray:
+    def mix(self, log_probs: np.ndarray, ids: np.ndarray, first: int = 1, features: Any = None) -> np.ndarray:
         """log P under the cache mixture of ``ids[first:]``, given the network's ``log_probs`` of
-        each of them (``ids[:first]`` is history only)."""
+        each of them (``ids[:first]`` is history only); ``features`` are not read."""
         return _mixed(np.asarray(log_probs, dtype=np.float64), repeat_shares(ids, self.window, first), self.weight)
 
 
@@ -100,9 +107,10 @@ def fit(ids: np.ndarray, log_probs: np.ndarray) -> dict[str, Any]:
             "valid_tokens": len(log_probs), "fitted_on": fingerprint(ids)}
 
 
-def fit_and_keep(ids: np.ndarray, log_probs: np.ndarray, run: Path, report: Any, keep: bool = True) -> None:
+def fit_and_keep(ids: np.ndarray, log_probs: np.ndarray, run: Path, report: Any,
+                 keep: bool = True) -> UnigramCache | None:
     """Fit the cache on validation ids the network gave ``log_probs`` (after the first), keep its
-    record in the run (``keep``: the process that writes), and say what it does there."""
+    record in the run (``keep``: the process that writes), say what it does there, and return it."""
     record = fit(ids, log_probs)
     if keep:
         save(record, run)
@@ -111,6 +119,7 @@ def fit_and_keep(ids: np.ndarray, log_probs: np.ndarray, run: Path, report: Any,
                f"{math.exp(record['valid_loss_network']):,.2f} -> {math.exp(record['valid_loss']):,.2f})")
     else:
         report("unigram cache: none helps on validation; the network reads alone")
+    return from_record(record)
 
 
 def save(record: dict[str, Any], run: Path) -> None:
@@ -144,4 +153,4 @@ def from_record(record: dict[str, Any] | None) -> UnigramCache | None:
 
 def as_record(cache: UnigramCache | None) -> dict[str, Any] | None:
     """The cache's window and weight (what evaluate reports), or None."""
-    return {"window": cache.window, "weight": cache.weight} if cache is not None else None
+    return cache.record() if cache is not None else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 from pathlib import Path
 from typing import Any
@@ -108,3 +109,31 @@ def ends_quietly_into_head(command: str, head: str = "-1") -> None:
 def _private_token_cache(tmp_path_factory, monkeypatch):
     """Tests never touch the user's token cache."""
     monkeypatch.setenv("RNNCLI_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "token-cache"))
+
+
+def _repeating_corpus(path: Path, lines: int, seed: int) -> None:
+    """Paragraphs of 12 lines about one of 150 names: no model of the words can know the name of a
+    paragraph before it appears, a cache can once it has."""
+    rng = random.Random(seed)
+    names = [f"name{k}" for k in range(150)]
+    verbs, places = ["met", "saw", "left", "found", "followed"], ["the river", "the town", "the hill", "a farm"]
+    out = []
+    for _ in range(lines // 12):
+        name = rng.choice(names)
+        out += [f"{name} {rng.choice(verbs)} {rng.choice(names)} near {rng.choice(places)} ." for _ in range(12)]
+    path.write_text("\n".join(out) + "\n")
+
+
+@pytest.fixture(scope="session")
+def cached_run(tmp_path_factory):
+    """A tiny word model of a text whose paragraphs repeat their names, with both caches fitted."""
+    work = tmp_path_factory.mktemp("cached-lm")
+    _repeating_corpus(work / "train.txt", 2400, 0)
+    _repeating_corpus(work / "valid.txt", 480, 1)
+    _repeating_corpus(work / "test.txt", 480, 2)
+    result = CliRunner().invoke(app, ["train", str(work / "train.txt"), "--valid", str(work / "valid.txt"), "-o",
+                                      str(work / "lm"), "--level", "word", "--max-steps", "150", "--hidden", "32",
+                                      "--embed", "16", "--threads", "1", "--precision", "fp32"])
+    assert result.exit_code == 0, result.stderr
+    assert "unigram cache: window" in result.stderr and "neural cache: window" in result.stderr
+    return work

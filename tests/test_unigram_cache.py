@@ -5,16 +5,12 @@ from __future__ import annotations
 
 import json
 import math
-import random
 
 import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
 
 from rnncli.unigram_cache import CACHE_FILE, WEIGHTS, UnigramCache, fit, repeat_shares
-
-TINY = ["--hidden", "32", "--embed", "16", "--threads", "1", "--precision", "fp32", "-q"]
-
 
 def test_repeat_shares_by_hand():
     ids = np.array([5, 1, 5, 5, 2])
@@ -62,47 +58,17 @@ def test_fit_finds_the_window_of_a_text_that_repeats_itself():
     assert record["valid_loss"] < record["valid_loss_network"] - 1.0
 
 
-def _repeating_corpus(path, lines: int, seed: int) -> None:
-    """Paragraphs of 12 lines about one of 150 names: no model of the words can know the name of a
-    paragraph before it appears, a cache can once it has."""
-    rng = random.Random(seed)
-    names = [f"name{k}" for k in range(150)]
-    verbs, places = ["met", "saw", "left", "found", "followed"], ["the river", "the town", "the hill", "a farm"]
-    out = []
-    for _ in range(lines // 12):
-        name = rng.choice(names)
-        out += [f"{name} {rng.choice(verbs)} {rng.choice(names)} near {rng.choice(places)} ." for _ in range(12)]
-    path.write_text("\n".join(out) + "\n")
-
-
-@pytest.fixture(scope="module")
-def cached_run(tmp_path_factory):
-    from typer.testing import CliRunner
-
-    from rnncli.cli import app
-
-    work = tmp_path_factory.mktemp("unigram-cache")
-    _repeating_corpus(work / "train.txt", 2400, 0)
-    _repeating_corpus(work / "valid.txt", 480, 1)
-    _repeating_corpus(work / "test.txt", 480, 2)
-    result = CliRunner().invoke(app, ["train", str(work / "train.txt"), "--valid", str(work / "valid.txt"), "-o",
-                                      str(work / "lm"), "--level", "word", "--max-steps", "150", *TINY[:-1]])
-    assert result.exit_code == 0, result.stderr
-    assert "unigram cache: window" in result.stderr
-    return work
-
-
 def test_training_fits_the_cache_on_validation_and_evaluate_reads_with_it(cli, cached_run):
     record = json.loads((cached_run / "lm" / CACHE_FILE).read_text())
     assert record["weight"] > 0 and record["valid_loss"] < record["valid_loss_network"]
     test = cached_run / "test.txt"
-    mixed = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json").stdout)
-    alone = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "--no-unigram-cache").stdout)
+    mixed = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "--cache", "unigram").stdout)
+    alone = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "--cache", "none").stdout)
     assert mixed["unigram_cache"] == {"window": record["window"], "weight": record["weight"]}
     assert mixed["network"] == pytest.approx({key: alone[key] for key in ("loss", "ppl", "bpc")}, rel=1e-6)
     assert "unigram_cache" not in alone
     assert mixed["ppl"] < alone["ppl"]
-    shown = cli.ok("evaluate", "-c", cached_run / "lm", test)
+    shown = cli.ok("evaluate", "-c", cached_run / "lm", test, "--cache", "unigram")
     assert shown.stdout == "" and "unigram cache" in shown.stderr and "network alone" in shown.stderr
 
 
@@ -111,11 +77,11 @@ def test_the_export_carries_the_cache(cli, cached_run):
     from rnncli.onnxrun import current_export, read_manifest
 
     test = cached_run / "test.txt"
-    first = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "-v").stdout)
+    first = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "-v", "--cache", "unigram").stdout)
     directory = current_export(cached_run / "lm")
     assert directory is not None
     assert read_manifest(directory)["unigram_cache"] == first["unigram_cache"]
-    served = cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "-v")
+    served = cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "-v", "--cache", "unigram")
     assert "onnxruntime" in served.stderr
     assert json.loads(served.stdout)["loss"] == pytest.approx(first["loss"], rel=1e-5)
 
@@ -123,12 +89,13 @@ def test_the_export_carries_the_cache(cli, cached_run):
 def test_scores_with_the_cache_sum_to_evaluate(cli, cached_run, tmp_path):
     text = tmp_path / "doc.txt"
     text.write_text("\n".join((cached_run / "test.txt").read_text().splitlines()[:60]) + "\n")
-    scored = [json.loads(line) for line in cli.ok("score", "-c", cached_run / "lm", text, "--carry-state").stdout.splitlines()]
-    report = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", text, "--json").stdout)
+    scored = [json.loads(line) for line in
+              cli.ok("score", "-c", cached_run / "lm", text, "--carry-state", "--cache", "unigram").stdout.splitlines()]
+    report = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", text, "--json", "--cache", "unigram").stdout)
     assert "unigram_cache" in report
     assert -sum(r["logprob"] for r in scored) == pytest.approx(report["loss"] * (report["tokens"] - 1), rel=1e-6)
     alone = [json.loads(line) for line in
-             cli.ok("score", "-c", cached_run / "lm", text, "--carry-state", "--no-unigram-cache").stdout.splitlines()]
+             cli.ok("score", "-c", cached_run / "lm", text, "--carry-state", "--cache", "none").stdout.splitlines()]
     assert sum(r["logprob"] for r in scored) > sum(r["logprob"] for r in alone)
 
 
@@ -138,6 +105,7 @@ def test_an_ngram_run_fits_its_cache_too(cli, cached_run):
     record = json.loads((cached_run / "ng" / CACHE_FILE).read_text())
     assert record["weight"] > 0
     mixed = json.loads(cli.ok("evaluate", "-c", cached_run / "ng", cached_run / "test.txt", "--json").stdout)
+    assert "unigram_cache" in mixed and "neural_cache" not in mixed  # an n-gram model has no states to read
     assert mixed["ppl"] < mixed["network"]["ppl"]
 
 
@@ -157,12 +125,12 @@ def test_evaluate_on_the_text_the_cache_was_fitted_on_says_so(cli, cached_run):
     """Validation chose the cache: read on validation, the cached figure is no held-out figure, and
     evaluate says so on stderr (and in the JSON), torch and ONNX alike; another text is not flagged."""
     for attempt in ("torch or onnx", "onnx"):
-        valid = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt", "--json")
+        valid = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt", "--json", "--cache", "unigram")
         report = json.loads(valid.stdout)
         assert report["unigram_cache"]["fitted_here"] is True, attempt
         assert "the unigram cache was fitted on" in valid.stderr and "network" in report
-    other = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "test.txt", "--json")
+    other = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "test.txt", "--json", "--cache", "unigram")
     assert "fitted_here" not in json.loads(other.stdout)["unigram_cache"]
     assert "fitted on" not in other.stderr
-    shown = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt")
+    shown = cli.ok("evaluate", "-c", cached_run / "lm", cached_run / "valid.txt", "--cache", "unigram")
     assert "(fitted on this text)" in shown.stderr and "network alone" in shown.stderr

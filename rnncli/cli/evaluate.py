@@ -16,7 +16,7 @@ def _evaluate(args: EvaluateArgs) -> None:
     from rnncli.tasks import task
 
     options = EvaluateOptions(args.encoding, args.errors, args.text_column, args.label_column, args.top,
-                              args.unigram_cache, warn, args.tag_column, args.beam)
+                              args.cache, warn, args.tag_column, args.beam)
     say = info if args.verbose else lambda message: None
     with serving(args.run, None, args.weights, args.device, args.threads, say) as engine:
         report = figures(engine, args.data, options)

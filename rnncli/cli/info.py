@@ -9,6 +9,7 @@ from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import open_output
 from rnncli.cli.declare import declared
 from rnncli.infer.options import InfoArgs
+from rnncli.models.config import ModelConfig
 
 METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1", "entity_f1", "bleu")
 
@@ -51,7 +52,8 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
             ("parameters", f"{facts['parameters']:,}" if facts["parameters"] is not None else "no checkpoint yet"),
             ("vocabulary", vocabulary),
             ("model", f"order {model['order']}, counted" if model["kind"] in COUNTED else
-             ", ".join(x for x in (f"embed {model['embed']}", layers, f"dropout {model['dropout']:g}", head) if x)),
+             ", ".join(x for x in (f"embed {model['embed']}", layers, ModelConfig.from_json(model).dropout_summary(),
+                                   head) if x)),
             ("training", COUNTED[model["kind"]] if model["kind"] in COUNTED else
              f"{batch}, lr {loop['lr']:g}{budget}{stop}, seed {loop['seed']}"),
             ("machine", f"{machine['device']}, {machine['precision']}, {machine['threads']} threads{processes}"),
@@ -66,6 +68,13 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
         rows.append(("unigram cache", "none (it did not lower the validation loss)" if not cache.get("weight") else
                      f"window {cache['window']:,}, weight {cache['weight']:g}: validation loss "
                      f"{cache['valid_loss_network']:.4f} -> {cache['valid_loss']:.4f}"))
+    neural = facts["neural_cache"]
+    if neural is not None:
+        rows.append(("neural cache", "none (no fit lowered the validation loss)" if not neural.get("weight") else
+                     f"window {neural['window']:,}, theta {neural['theta']:g}, weight {neural['weight']:g}: validation "
+                     f"loss {neural['valid_loss_network']:.4f} -> {neural['valid_loss']:.4f} on its first "
+                     f"{neural['valid_tokens']:,} tokens; " + ("chosen" if neural.get("chosen") else
+                                                                "not chosen (the unigram cache reads as well)")))
     rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
     rows.append(("onnx", {"current": f"{facts['path']}/onnx, current", "stale": "stale (made from an older "
                           "checkpoint; the next inference call renews it)"}.get(facts["onnx"], "not exported")))

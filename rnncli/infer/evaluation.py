@@ -22,7 +22,7 @@ class EvaluateOptions:
     text_column: str = "text"  # classifiers, CSV data
     label_column: str = "label"
     k: int | None = None  # classifiers: precision and recall at k
-    unigram_cache: bool = True  # language models: read with the run's unigram cache
+    cache: str = "auto"  # language models: auto, none, unigram or neural (rnncli.infer.caches)
     warn: Warn = _quiet
     tag_column: str | None = None  # taggers: the tag column of the data
     beam: int | None = None  # translation: beam search of this many beams (None: greedy)

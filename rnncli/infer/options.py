@@ -51,10 +51,10 @@ class ServingArgs:
     verbose: bool = verbose_option()
 
 
-def unigram_cache_option() -> Any:
-    return command_option(True, flags=("--unigram-cache/--no-unigram-cache",), help=(
-        "Language models: read with the unigram cache fitted on validation when training ended (if it helped "
-        "there); --no-unigram-cache reads the network alone."))
+def cache_option() -> Any:
+    return command_option("auto", choices=("auto", "none", "unigram", "neural"), help=(
+        "Language models: read with the cache fitted on validation when training ended: auto (the one that "
+        "validation chose, if any helped), none (the network alone), unigram or neural."))
 
 
 def lines_option(what: str) -> Any:
@@ -75,7 +75,7 @@ class EvaluateArgs(ServingArgs):
     tag_column: str | None = command_option(None, help=(
         "Taggers: the tag column, upos, xpos or feats of CoNLL-U, or the 0-based column of CoNLL columns "
         "[default: upos; the last column]."))
-    unigram_cache: bool = unigram_cache_option()
+    cache: str = cache_option()
     beam: int | None = command_option(None, min=1, max=1000, help=(
         "Translation: decode with beam search of N beams [default: greedy]."))
 

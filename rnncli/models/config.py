@@ -102,6 +102,14 @@ class ModelConfig:
             raise FormatError("invalid model configuration: " + ", ".join(problems))
         return self
 
+    def dropout_summary(self) -> str:
+        """The regularisers in a few words: plain dropout, or the AWD-LSTM set."""
+        if not (self.locked or self.dropout_embed or self.dropout_weight or self.ar or self.tar) \
+                and self.dropout_input == self.dropout:
+            return f"dropout {self.dropout:g}"
+        return (f"{'locked ' if self.locked else ''}dropout {self.dropout:g} (input {self.dropout_input:g}), words "
+                f"dropped {self.dropout_embed:g}, DropConnect {self.dropout_weight:g}, AR {self.ar:g}, TAR {self.tar:g}")
+
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
         data["cutoffs"] = list(self.cutoffs)

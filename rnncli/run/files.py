@@ -14,6 +14,7 @@ ONNX_DIR = "onnx"  # the run's own export (rnncli.onnxrun)
 NGRAM = "ngram.safetensors"  # an n-gram run's tables
 HMM_TABLES, HMM_WORDS = "hmm.safetensors", "hmm.json"  # an HMM tagger's tables, and its words and suffixes
 UNIGRAM_CACHE = "unigram_cache.json"  # the unigram cache fitted on validation
+NEURAL_CACHE = "neural_cache.json"  # the neural cache fitted on validation (rnncli.neural_cache)
 TRIALS_DIR, TRIALS = "trials", "trials.jsonl"  # --tune's trials
 
 MODEL_GROUP = "model/"  # the prefix of the model's tensors inside a checkpoint

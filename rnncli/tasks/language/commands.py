@@ -106,6 +106,7 @@ def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num
 
 def _score(args: ScoreArgs) -> None:
     """One JSON line per input line: text, tokens, logprob (nats), ppl, bpc; streams in constant memory."""
+    from rnncli.infer.caches import pick
     from rnncli.infer.scoring import score_lines
     from rnncli.serving import serving
     from rnncli.text.reader import LineReader
@@ -116,7 +117,7 @@ def _score(args: ScoreArgs) -> None:
         note_stdin(args.file)
         with open_output(None) as out:
             for record in score_lines(engine, engine.vocab, reader, args.per_token, args.carry_state,
-                                      engine.unigram_cache if args.unigram_cache else None):
+                                      pick(engine, args.cache)):
                 out.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
@@ -140,10 +141,13 @@ def print_report(report: dict[str, Any], run: str, source: str) -> None:
     table.add_row("bits per character", f"{report['bpc']:.4f}")
     table.add_row("tokens", f"{report['tokens']:,}")
     table.add_row("characters", f"{report['chars']:,}")
-    if "unigram_cache" in report:
-        cache, network = report["unigram_cache"], report["network"]
+    for key in ("unigram_cache", "neural_cache"):
+        if key not in report:
+            continue
+        cache, network = report[key], report["network"]
         fitted = " (fitted on this text)" if cache.get("fitted_here") else ""
-        table.add_row("unigram cache", f"window {cache['window']:,}, weight {cache['weight']:g}{fitted}")
+        theta = f", theta {cache['theta']:g}" if "theta" in cache else ""
+        table.add_row(key.replace("_", " "), f"window {cache['window']:,}{theta}, weight {cache['weight']:g}{fitted}")
         table.add_row("network alone", f"loss {network['loss']:.4f}, perplexity {network['ppl']:.2f}, "
                                        f"bpc {network['bpc']:.4f}")
     err_console().print(table)

@@ -96,9 +96,9 @@ class TorchLM:
     window = WINDOW
 
     def __init__(self, model: LanguageModel, device: torch.device | str = "cpu", precision: str = "fp32",
-                 vocab: Vocab | None = None, unigram_cache: Any = None) -> None:
+                 vocab: Vocab | None = None, unigram_cache: Any = None, neural_cache: Any = None) -> None:
         self.model, self.device, self.precision = model, torch.device(device), precision
-        self.vocab, self.unigram_cache = vocab, unigram_cache
+        self.vocab, self.unigram_cache, self.neural_cache = vocab, unigram_cache, neural_cache
         self._stepper: Stepper | None = None
 
     @property
@@ -125,10 +125,20 @@ class TorchLM:
         logits, state = self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)
         return logits.float().cpu().numpy(), state
 
-    @torch.inference_mode()
     def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
         """log P of ``targets`` after ``inputs`` (time, batch), the state carried; the model is read
         in eval mode and left in the mode it was in."""
+        picked, _, state = self._read(inputs, targets, state)
+        return picked, state
+
+    def target_log_probs_features(self, inputs: np.ndarray, targets: np.ndarray,
+                                  state: Any = None) -> tuple[np.ndarray, np.ndarray, Any]:
+        """The same, and the states that predicted them (time, batch, d): the decoder's input."""
+        picked, features, state = self._read(inputs, targets, state)
+        return picked, features.float().cpu().numpy(), state
+
+    @torch.inference_mode()
+    def _read(self, inputs: np.ndarray, targets: np.ndarray, state: Any) -> tuple[np.ndarray, Tensor, Any]:
         was_training = self.model.training
         self.model.eval()
         try:
@@ -139,7 +149,7 @@ class TorchLM:
                 nll = self.model.token_nll(features, y).reshape(y.shape)
         finally:
             self.model.train(was_training)
-        return -nll.float().cpu().numpy(), state
+        return -nll.float().cpu().numpy(), features, state
 
     @torch.inference_mode()
     def embed(self, texts: list[str], batch_size: int = 0) -> np.ndarray:
@@ -155,10 +165,10 @@ class TorchLM:
 
 def open_torch(loaded: "LoadedRun", device: torch.device) -> TorchLM:
     """The engine of a loaded run, in the precision the run trained in where the device runs it."""
-    from rnncli.unigram_cache import read
+    from rnncli import neural_cache, unigram_cache
 
     return TorchLM(loaded.model.to(device), device, inference_precision(loaded.config.plan.machine.precision, device),
-                   loaded.vocab, read(loaded.run.path))
+                   loaded.vocab, unigram_cache.read(loaded.run.path), neural_cache.read(loaded.run.path))
 
 
 def _last_logits(model: LanguageModel, features: Tensor) -> Tensor:

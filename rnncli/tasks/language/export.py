@@ -1,6 +1,7 @@
 """A language model's ONNX graph: ``tokens`` int64 (time, batch) and the state ``h`` (and ``c``)
 of shape (layers, batch, hidden) in; ``log_probs`` (time, batch, vocab) and the new state out, so
-a caller carries the state from call to call. The adaptive softmax is written out cluster by
+a caller carries the state from call to call, and ``features`` (time, batch, d), the decoder's
+input, for the neural cache. The adaptive softmax is written out cluster by
 cluster."""
 
 from __future__ import annotations
@@ -45,8 +46,9 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
     top, finals = recurrent_layers(g, x, weights, config, layer_state)
     if "proj.weight" in weights:
         top = g.linear(top, weights["proj.weight"], weights["proj.bias"], "proj")
-    flat = g.op("Reshape", [top, g.const([-1, weights["embedding.weight"].shape[1] if "proj.weight" in weights
-                                          else config.hidden], "shape", np.int64)])
+    width = weights["embedding.weight"].shape[1] if "proj.weight" in weights else config.hidden
+    g.op("Identity", [top], ["features"])  # the decoder's input, which the neural cache reads
+    flat = g.op("Reshape", [top, g.const([-1, width], "shape", np.int64)])
     log_probs = _log_probs(g, flat, weights, config)
     time_batch = g.op("Slice", [g.op("Shape", ["tokens"]), g.const([0], "s", np.int64), g.const([2], "e", np.int64)])
     g.op("Reshape", [log_probs, g.op("Concat", [time_batch, g.const([-1], "v", np.int64)], axis=0)], ["log_probs"])
@@ -56,5 +58,6 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
     inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["time", "batch"]), *state]
     outputs = [helper.make_tensor_value_info("log_probs", TensorProto.FLOAT, ["time", "batch", config.vocab_size]),
                *[helper.make_tensor_value_info(f"{n}_out", TensorProto.FLOAT, [config.layers, "batch", config.hidden])
-                 for n in names]]
+                 for n in names],
+               helper.make_tensor_value_info("features", TensorProto.FLOAT, ["time", "batch", width])]
     return finish(g, inputs, outputs)

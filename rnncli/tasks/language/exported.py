@@ -17,10 +17,15 @@ class ExportedLanguageModel(Exported):
     window = WINDOW
 
     def _run(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
+        log_probs, new_state, _ = self._outputs(tokens, state, ())
+        return log_probs, new_state
+
+    def _outputs(self, tokens: np.ndarray, state: list[np.ndarray],
+                 extra: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         names = self.manifest["state"]
         feeds = {"tokens": tokens, **dict(zip(names, state))}
-        log_probs, *new_state = self.session.run(["log_probs", *(f"{n}_out" for n in names)], feeds)
-        return log_probs, new_state
+        log_probs, *rest = self.session.run(["log_probs", *(f"{n}_out" for n in names), *extra], feeds)
+        return log_probs, rest[: len(names)], rest[len(names) :]
 
     def zero_state(self, batch: int) -> list[np.ndarray]:
         shape = (self.manifest["layers"], batch, self.manifest["hidden"])
@@ -42,6 +47,23 @@ class ExportedLanguageModel(Exported):
         inputs = np.asarray(inputs, dtype=np.int64)
         log_probs, state = self._run(inputs, state or self.zero_state(inputs.shape[1]))
         return np.take_along_axis(log_probs, np.asarray(targets)[:, :, None], axis=2)[..., 0], state
+
+    def target_log_probs_features(self, inputs: np.ndarray, targets: np.ndarray,
+                                  state: Any = None) -> tuple[np.ndarray, np.ndarray, Any]:
+        """The same, and the states that predicted them (the graph's ``features``, the decoder's input)."""
+        inputs = np.asarray(inputs, dtype=np.int64)
+        log_probs, state, (features,) = self._outputs(inputs, state or self.zero_state(inputs.shape[1]), ("features",))
+        return np.take_along_axis(log_probs, np.asarray(targets)[:, :, None], axis=2)[..., 0], features, state
+
+    @property
+    def neural_cache(self) -> Any:
+        """The run's neural cache (:mod:`rnncli.neural_cache`) when validation chose it and the
+        graph gives the states it reads (exports made before it do not), else None."""
+        from rnncli.neural_cache import from_record
+
+        record = self.manifest.get("neural_cache")
+        has_features = any(output.name == "features" for output in self.session.get_outputs())
+        return from_record(record) if record and has_features else None
 
     @property
     def unigram_cache(self) -> Any:

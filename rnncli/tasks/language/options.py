@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncli.infer.options import (ServingArgs, device_option, run_option, unigram_cache_option, verbose_option,
+from rnncli.infer.options import (ServingArgs, device_option, run_option, cache_option, verbose_option,
                                   weights_option)
 from rnncli.opts import command_option, threads_option
 
@@ -46,4 +46,4 @@ class ScoreArgs(ServingArgs):
     carry_state: bool = command_option(False, flags=("--carry-state",), help=(
         "Score the lines as one document, the state carried from line to line (the scores then sum to "
         "evaluate's)."))
-    unigram_cache: bool = unigram_cache_option()
+    cache: str = cache_option()

@@ -243,17 +243,9 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
                 f"{facts.train_items:,} training and {facts.valid_items:,} validation tokens; counted on the CPU")
     softmax = f"adaptive softmax {list(m.cutoffs)}" if m.cutoffs else "full softmax"
     return (f"{m.kind} language model: {facts.level} level, vocabulary {m.vocab_size:,}, embed {m.embed}, "
-            f"hidden {m.hidden} x {m.layers} layer(s), {dropouts(m)}, {softmax}; {parameters:,} "
+            f"hidden {m.hidden} x {m.layers} layer(s), {m.dropout_summary()}, {softmax}; {parameters:,} "
             f"parameters; batch {d.batch_size} x bptt {d.bptt}; {facts.train_items:,} training and "
             f"{facts.valid_items:,} validation tokens; {plan.machine.device}, {plan.machine.precision}")
-
-
-def dropouts(m: ModelConfig) -> str:
-    """The regularisers in a few words: plain dropout, or the AWD-LSTM set."""
-    if not (m.locked or m.dropout_embed or m.dropout_weight or m.ar or m.tar) and m.dropout_input == m.dropout:
-        return f"dropout {m.dropout:g}"
-    return (f"{'locked ' if m.locked else ''}dropout {m.dropout:g} (input {m.dropout_input:g}), words dropped "
-            f"{m.dropout_embed:g}, DropConnect {m.dropout_weight:g}, AR {m.ar:g}, TAR {m.tar:g}")
 
 
 def outcome(final: dict[str, Any], best: dict[str, Any]) -> str:

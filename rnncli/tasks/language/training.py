@@ -13,13 +13,13 @@ from rnncli.corpus import TokenText, class_counts, lm_figures
 from rnncli.data import LMWindows
 from rnncli.distributed import current
 from rnncli.errors import FormatError
-from rnncli.infer.reading import stream_log_probs, total_nll
+from rnncli.infer.reading import stream_log_probs, stream_log_probs_features, total_nll
 from rnncli.models.config import ModelConfig
 from rnncli.models.lm import LanguageModel, State
 from rnncli.scores import lm_score
 from rnncli.tasks.language.engine import TorchLM
 from rnncli.training import Task
-from rnncli import unigram_cache
+from rnncli import neural_cache, unigram_cache
 from rnncli.unigram_cache import FIT_TOKENS
 
 
@@ -50,7 +50,7 @@ def evaluate_lm(model: nn.Module, text: TokenText, device: torch.device, precisi
 class LanguageModelTask(Task):
     unit = "tokens"
     perplexity = True
-    closing_passes = 1  # the unigram cache's fit on validation, after the loop (finish)
+    closing_passes = 2  # the caches' fit on validation, after the loop (finish)
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
                  device: torch.device, precision: str, shift_windows: bool = False) -> None:
@@ -103,15 +103,22 @@ class LanguageModelTask(Task):
         return TorchLM(_lm(model), self.device, self.precision)
 
     def finish(self, model: nn.Module, run: Any, report: Callable[[str], None]) -> None:
-        """Fit the unigram cache on validation with the best weights."""
+        """Fit the unigram and the neural cache on validation with the best weights."""
         from rnncli.run.files import BEST
         from rnncli.run.weights import load_checkpoint
 
         if run.file(BEST).is_file():
             load_checkpoint(model, run.file(BEST))
+        engine = TorchLM(_lm(model), self.device, self.precision)
         ids = np.asarray(self.valid.ids[: FIT_TOKENS + 1])
-        log_probs = stream_log_probs(TorchLM(_lm(model), self.device, self.precision), ids)
-        unigram_cache.fit_and_keep(ids, log_probs, run.path, report, keep=current().is_main)
+        log_probs = stream_log_probs(engine, ids)
+        unigram = unigram_cache.fit_and_keep(ids, log_probs, run.path, report, keep=current().is_main)
+        ids = ids[: neural_cache.FIT_TOKENS + 1]
+        log_probs, features = stream_log_probs_features(engine, ids)
+        unigram_loss = None
+        if unigram is not None:
+            unigram_loss = -float(np.mean(unigram.mix(log_probs, ids), dtype=np.float64))
+        neural_cache.fit_and_keep(ids, log_probs, features, unigram_loss, run.path, report, keep=current().is_main)
 
     def state_tensors(self) -> dict[str, Tensor]:
         if self.state is None:

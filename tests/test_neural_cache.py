@@ -1,0 +1,137 @@
+"""The neural cache (Grave et al. 2017): recent hidden states vote for the words that followed
+them. Fitted on validation when training ends beside the unigram cache; evaluate and score read
+with whichever validation chose, and always give the network's own figure beside it."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from rnncli.neural_cache import CACHE_FILE, NeuralCache, cache_probabilities, fit
+
+
+def _by_hand(features: np.ndarray, targets: np.ndarray, window: int, theta: float) -> list[float]:
+    """The definition, one position at a time."""
+    out = []
+    for t in range(len(targets)):
+        history = range(max(0, t - window), t)
+        weights = {i: math.exp(theta * float(features[t] @ features[i])) for i in history}
+        total = sum(weights.values())
+        out.append(sum(w for i, w in weights.items() if targets[i] == targets[t]) / total if total else 0.0)
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(1, 700), window=st.integers(1, 300), theta=st.floats(0.01, 3.0), seed=st.integers(0, 99))
+def test_cache_probabilities_follow_the_definition(n, window, theta, seed):
+    rng = np.random.default_rng(seed)
+    features = rng.normal(size=(n, 6)).astype(np.float32)
+    targets = rng.integers(0, 5, n)
+    probs, seen = cache_probabilities(features, targets, window, (theta,))
+    assert probs[0] == pytest.approx(_by_hand(features, targets, window, theta), abs=1e-5)
+    assert seen.tolist() == [t > 0 for t in range(n)]
+
+
+@settings(max_examples=40, deadline=None)
+@given(history=st.lists(st.integers(0, 5), min_size=2, max_size=30), window=st.integers(1, 40),
+       theta=st.floats(0.05, 2.0), weight=st.floats(0.01, 0.9))
+def test_the_mixture_is_a_distribution(history, window, theta, weight):
+    """Whatever came before, the mixture's probabilities of every possible next token sum to one."""
+    vocab = 6
+    rng = np.random.default_rng(len(history))
+    network = rng.dirichlet(np.ones(vocab))
+    features = rng.normal(size=(len(history), 4)).astype(np.float32)  # the states after each history token
+    cache = NeuralCache(window, theta, weight)
+    total = sum(math.exp(cache.mix(np.log(network[[w]]), np.array([*history, w]), len(history), features)[0])
+                for w in range(vocab))
+    assert total == pytest.approx(1.0, abs=1e-6)
+
+
+def test_fit_finds_a_cache_where_similar_states_are_followed_by_the_same_word():
+    """States that encode the current token, and a text where each token is followed by the same one
+    within a paragraph: the cache learns what follows, the unigram cache only what occurs."""
+    rng = np.random.default_rng(0)
+    ids = []
+    for _ in range(40):
+        successor = {a: rng.integers(0, 300) for a in range(300)}
+        token = int(rng.integers(0, 300))
+        for _ in range(150):
+            ids.append(token)
+            token = int(successor[token]) if rng.random() < 0.8 else int(rng.integers(0, 300))
+    ids = np.asarray(ids)
+    features = np.eye(300, dtype=np.float32)[ids[:-1]] * 3.0
+    network = np.full(len(ids) - 1, math.log(1 / 300))
+    record = fit(ids, network, features, unigram_loss=float(-network.mean()) - 0.2)
+    assert record["chosen"] and record["weight"] > 0.1
+    assert record["valid_loss"] < record["valid_loss_unigram"] - 0.5
+    assert NeuralCache(record["window"], record["theta"], record["weight"]).chosen
+
+
+def test_fit_of_a_broken_network_is_no_cache():
+    record = fit(np.arange(10), np.full(9, np.nan), np.zeros((9, 3), np.float32), None)
+    assert record["weight"] == 0 and not record["chosen"]
+
+
+def test_training_fits_it_and_evaluate_reads_with_the_chosen_cache(cli, cached_run):
+    """Both fits are recorded; auto reads with the one validation chose and names it, the network's
+    figure beside it; --cache neural and none read as asked."""
+    record = json.loads((cached_run / "lm" / CACHE_FILE).read_text())
+    assert record["weight"] > 0 and record["valid_loss"] < record["valid_loss_network"]
+    test = cached_run / "test.txt"
+    read = {cache: json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "--cache", cache,
+                                     "--device", "cpu").stdout) for cache in ("auto", "neural", "unigram", "none")}
+    assert read["neural"]["neural_cache"] == {key: record[key] for key in ("window", "theta", "weight")}
+    assert read["neural"]["network"]["loss"] == pytest.approx(read["none"]["loss"], rel=1e-6)
+    assert read["neural"]["loss"] < read["none"]["loss"]
+    chosen = "neural" if record["chosen"] else "unigram"
+    assert f"{chosen}_cache" in read["auto"] and read["auto"]["loss"] == pytest.approx(read[chosen]["loss"], rel=1e-6)
+    shown = cli.ok("evaluate", "-c", cached_run / "lm", test, "--cache", "neural", "--device", "cpu")
+    assert shown.stdout == "" and "neural cache" in shown.stderr and "network alone" in shown.stderr
+
+
+def test_the_export_reads_with_the_same_neural_cache(cli, cached_run):
+    """onnxruntime reads the graph's states and the manifest's cache: the same figure as torch."""
+    from rnncli.onnxrun import current_export, read_manifest
+
+    test = cached_run / "test.txt"
+    torch_read = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "--cache", "neural",
+                                   "--device", "cpu").stdout)
+    served = cli.ok("evaluate", "-c", cached_run / "lm", test, "--json", "-v", "--cache", "neural")
+    assert "onnxruntime" in served.stderr
+    assert read_manifest(current_export(cached_run / "lm"))["neural_cache"]["window"] == \
+        torch_read["neural_cache"]["window"]
+    assert json.loads(served.stdout)["loss"] == pytest.approx(torch_read["loss"], rel=1e-4)
+
+
+def test_scores_with_the_neural_cache_sum_to_evaluate(cli, cached_run, tmp_path):
+    """Carried from line to line, the scores of a file are evaluate's figure read as one column."""
+    text = tmp_path / "doc.txt"
+    text.write_text("\n".join((cached_run / "test.txt").read_text().splitlines()[:60]) + "\n")
+    scored = [json.loads(line) for line in cli.ok("score", "-c", cached_run / "lm", text, "--carry-state", "--cache",
+                                                  "neural").stdout.splitlines()]
+    report = json.loads(cli.ok("evaluate", "-c", cached_run / "lm", text, "--json", "--cache", "neural").stdout)
+    assert -sum(r["logprob"] for r in scored) == pytest.approx(report["loss"] * (report["tokens"] - 1), rel=1e-4)
+    lines = [json.loads(line) for line in cli.ok("score", "-c", cached_run / "lm", text, "--cache", "neural")
+             .stdout.splitlines()]
+    assert len(lines) == 60 and all(math.isfinite(r["logprob"]) for r in lines)
+
+
+def test_a_run_without_a_neural_cache_says_so_in_one_line(cli, cached_run, tmp_path):
+    import shutil
+
+    from tests.conftest import assert_one_error
+
+    run = tmp_path / "lm"
+    shutil.copytree(cached_run / "lm", run, ignore=shutil.ignore_patterns("onnx"))
+    (run / CACHE_FILE).unlink()
+    assert_one_error(cli("evaluate", "-c", run, cached_run / "test.txt", "--cache", "neural", "--device", "cpu"), 1,
+                     "no neural cache")
+    auto = json.loads(cli.ok("evaluate", "-c", run, cached_run / "test.txt", "--json", "--device", "cpu").stdout)
+    assert "neural_cache" not in auto
+    (run / CACHE_FILE).write_text('{"window": 5, "theta": -1, "weight": 0.2, "chosen": true}')
+    assert_one_error(cli("evaluate", "-c", run, cached_run / "test.txt", "--device", "cpu", "--weights", "last"), 1,
+                     CACHE_FILE)
