@@ -90,6 +90,7 @@ def peer(source: Path, paths: dict[str, Path], work: Path, budget: float) -> dic
         process.send_signal(signal.SIGINT)
         out, _ = process.communicate()
     seconds = time.perf_counter() - began
+    (work / "log.txt").write_text(out)  # its own report, test figure included, for reading later
     valid = [float(v) for v in re.findall(r"valid ppl\s+([\d.]+)", out)]
     if not valid:
         print(f"  word_language_model: no validation figure in {seconds:.0f} s (it validates after each pass)")

@@ -26,12 +26,14 @@ def training_rate(config: ModelConfig, batch: int, bptt: int, device: torch.devi
     from rnncli.training import make_optimizer
 
     model = LanguageModel(config).to(device)
-    classes = torch.arange(4, config.vocab_size)
+    frequencies = torch.ones(config.vocab_size, dtype=torch.float64)
+    frequencies[:4] = 0
     if counts is not None:
         model.fit_output_to(torch.from_numpy(counts))
-        classes = torch.from_numpy(np.flatnonzero(counts))
+        frequencies = torch.from_numpy(counts).double()
     optimizer = make_optimizer(model, TrainOptions())
-    tokens = classes[torch.randint(len(classes), (bptt + 1, batch))].to(device)
+    # drawn as often as the text has them: an adaptive softmax's cost depends on how often the tail is read
+    tokens = torch.multinomial(frequencies, (bptt + 1) * batch, replacement=True).view(bptt + 1, batch).to(device)
 
     def step() -> None:
         with autocast(device, precision):

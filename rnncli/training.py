@@ -35,6 +35,10 @@ class Task(ABC):
     perplexity = False  # whether exp(loss) means something: a language model's next-token perplexity
     closing_passes = 0  # evaluation passes the run makes after the loop, kept back from a time budget
 
+    def closing_seconds(self, evaluation: float) -> float:
+        """What :meth:`finish` takes, kept back from a time budget, given one evaluation's seconds."""
+        return self.closing_passes * evaluation
+
     @abstractmethod
     def steps_per_epoch(self) -> int: ...
 
@@ -71,7 +75,7 @@ class Task(ABC):
 
     def finish(self, model: nn.Module, run: Any, report: Callable[[str], None]) -> None:
         """After the loop, given the run directory: what the task fits and keeps beside the weights
-        (``closing_passes`` evaluation passes of it are kept back from a time budget)."""
+        (:meth:`closing_seconds` of it are kept back from a time budget)."""
 
 
 @dataclass
@@ -289,7 +293,8 @@ class Trainer:
         save = self.save_seconds if self.save_seconds is not None else self.save_estimate
         if self.evaluation is None:
             return 1.0 + save
-        return (1.2 + self.task.closing_passes) * self.evaluation_seconds() + 1.0 + save
+        evaluation = self.evaluation_seconds()
+        return 1.2 * evaluation + self.task.closing_seconds(evaluation) + 1.0 + save
 
     def plateaued(self) -> bool:
         """--patience evaluations in a row without a better validation score."""

@@ -50,7 +50,13 @@ def evaluate_lm(model: nn.Module, text: TokenText, device: torch.device, precisi
 class LanguageModelTask(Task):
     unit = "tokens"
     perplexity = True
-    closing_passes = 2  # the caches' fit on validation, after the loop (finish)
+    closing_passes = 2  # the caches' fit on validation, after the loop (finish): two reads of it
+
+    def closing_seconds(self, evaluation: float) -> float:
+        """Two reads of validation (its first FIT_TOKENS), and the neural cache's fit on its first
+        neural_cache.FIT_TOKENS."""
+        fitted = min(len(self.valid), neural_cache.FIT_TOKENS)
+        return self.closing_passes * evaluation + fitted * neural_cache.FIT_SECONDS_PER_TOKEN
 
     def __init__(self, train: TokenText, valid: TokenText, batch_size: int, bptt: int,
                  device: torch.device, precision: str, shift_windows: bool = False) -> None:
