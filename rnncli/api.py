@@ -185,6 +185,12 @@ class Run:
         when training ended; None when it did not help or was never fitted."""
         return getattr(self.engine, "unigram_cache", None)
 
+    @property
+    def neural_cache(self) -> Any:
+        """A language model's neural cache (:mod:`rnncli.neural_cache`), fitted on validation when
+        training ended (``chosen`` when it read best there); None when no fit gained."""
+        return getattr(self.engine, "neural_cache", None)
+
     def evaluate(self, data: PathLike, encoding: str = "utf-8", errors: str = "strict", text_column: str = "text",
                  label_column: str = "label", warn: Callable[[str], None] = lambda message: None,
                  k: int | None = None, cache: str = "auto", tag_column: str | None = None,

@@ -47,7 +47,10 @@ def test_beam_search_and_best_of_from_python_as_the_command(lm, cli):
 def test_evaluate_equals_the_command(lm, cli):
     ours = lm.evaluate(SAMPLE / "english-valid.txt")
     theirs = json.loads(cli.ok("evaluate", "-c", lm.path, SAMPLE / "english-valid.txt", "--json").stdout)
-    assert ours == pytest.approx(theirs, rel=1e-4)  # the command serves the ONNX export: other kernels
+    assert ours.keys() == theirs.keys()
+    for key, value in ours.items():  # the command serves the ONNX export: other kernels
+        assert value == (pytest.approx(theirs[key], rel=1e-4) if not isinstance(value, dict) else
+                         {k: pytest.approx(v, rel=1e-4) for k, v in theirs[key].items()}), key
 
 
 def test_a_classifier_from_python(tmp_path):

@@ -63,6 +63,15 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
             ("best", _metrics(facts["best"])), ("last", _metrics(facts["last"]))]
     if facts["labels"]:
         rows.insert(2, ("labels", ", ".join(facts["labels"])))
+    rows += _cache_rows(facts)
+    rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
+    rows.append(("onnx", {"current": f"{facts['path']}/onnx, current", "stale": "stale (made from an older "
+                          "checkpoint; the next inference call renews it)"}.get(facts["onnx"], "not exported")))
+    return rows
+
+
+def _cache_rows(facts: dict[str, Any]) -> list[tuple[str, str]]:
+    rows = []
     cache = facts["unigram_cache"]
     if cache is not None:
         rows.append(("unigram cache", "none (it did not lower the validation loss)" if not cache.get("weight") else
@@ -75,9 +84,6 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
                      f"loss {neural['valid_loss_network']:.4f} -> {neural['valid_loss']:.4f} on its first "
                      f"{neural['valid_tokens']:,} tokens; " + ("chosen" if neural.get("chosen") else
                                                                 "not chosen (the unigram cache reads as well)")))
-    rows.append(("files", ", ".join(f"{name} {_size(n)}" for name, n in facts["files"].items())))
-    rows.append(("onnx", {"current": f"{facts['path']}/onnx, current", "stale": "stale (made from an older "
-                          "checkpoint; the next inference call renews it)"}.get(facts["onnx"], "not exported")))
     return rows
 
 

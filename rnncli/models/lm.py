@@ -139,7 +139,8 @@ class LanguageModel(nn.Module):
         x = embedding_dropout(self.embedding(tokens), tokens, c.vocab_size, c.dropout_embed, self.training)
         x = self._dropout(x, c.dropout_input)
         if self.training and self._layerwise:
-            raw, state = recurrent_layers(self.rnn, x, state, c.kind, c.dropout, c.dropout_weight)  # type: ignore[arg-type]
+            raw, state = recurrent_layers(self.rnn, x, state, c.kind, c.dropout, c.dropout_weight,  # type: ignore[arg-type]
+                                          c.locked)
         else:
             raw, state = self.rnn(x, state)
         out = self._dropout(raw, c.dropout)

@@ -100,14 +100,14 @@ def regularisers_of(args: TrainArgs, passes: float, level: str, dropout: float) 
 
 
 def planned_passes(args: TrainArgs, tokens: int, machine: Machine, hidden: int, batch: int, bptt: int) -> float:
-    """How many times training will read the corpus: --epochs; --max-steps' windows; under a
-    --time-budget, the training rate measured here for this size over the budget's training share;
-    else (or before a rate is measured) the plan without a clock (about 3M tokens)."""
+    """How many times training will read the corpus: --epochs or --max-steps' windows, whichever
+    ends it first; under a --time-budget, the training rate measured here for this size over the
+    budget's training share; else (or before a rate is measured) the plan without a clock (about 3M tokens)."""
     tokens = max(1, tokens)
-    if args.epochs is not None:
-        return float(args.epochs)
-    if args.max_steps is not None:
-        return args.max_steps * batch * bptt / tokens
+    bounds = ([float(args.epochs)] if args.epochs is not None else []) + (
+        [args.max_steps * batch * bptt / tokens] if args.max_steps is not None else [])
+    if bounds:
+        return min(bounds)
     rate = dict(machine.rates).get(hidden)
     if args.time_budget is not None and rate:
         return rate * args.time_budget * TRAIN_SHARE / tokens
