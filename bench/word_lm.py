@@ -14,7 +14,8 @@ with the cache its validation text chose, and training tokens/s. ``--test`` adds
 figures (reports, read once after the choices). ``--variant NAME="OPTIONS"`` adds an rnncli run
 with those train options (for docs/defaults.md's on/off decisions).
 
-    python bench/word_lm.py [--budget 400] [--only war] [--test] [--no-peer] [--variant plain="--ar 0"]
+    python bench/word_lm.py [--budget 400] [--only war] [--test] [--no-peer] [--no-default] \
+        [--variant plain="--ar 0"]
 
 word_language_model is not part of rnncli: set RNNCLI_WORD_LM to a folder holding its main.py,
 model.py and data.py (a checkout of github.com/pytorch/examples/word_language_model), or fetch
@@ -116,7 +117,8 @@ def ours(paths: dict[str, Path], vocab: Path, run: Path, budget: float, options:
         return None
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     best = min(records, key=lambda r: r["val_loss"])
-    summary = next((line for line in done.stderr.splitlines() if "language model" in line), "")
+    summary = "; ".join(line for line in done.stderr.splitlines()
+                        if "language model" in line or "regularisers for about" in line)
     result = {"valid": best["val_ppl"], "tokens_s": records[-1].get("tokens_per_sec", math.nan), "summary": summary}
     report = json.loads(rnncli("evaluate", "-c", str(run), str(paths["valid"]), "--json", text=True).stdout)
     result["valid_cached"], result["cache"] = report["ppl"], _cache_name(report)
@@ -138,7 +140,8 @@ def _arguments(argv: list[str]) -> dict:  # type: ignore[type-arg]
         return argv[argv.index(flag) + 1] if flag in argv else default
     variants = [argv[i + 1].split("=", 1) for i, a in enumerate(argv) if a == "--variant"]
     return {"budget": float(value("--budget", "400")), "only": value("--only", ""), "test": "--test" in argv,
-            "peer": "--no-peer" not in argv, "variants": {name: shlex.split(opts) for name, opts in variants}}
+            "peer": "--no-peer" not in argv, "default": "--no-default" not in argv,
+            "variants": {name: shlex.split(opts) for name, opts in variants}}
 
 
 def main() -> None:
@@ -155,7 +158,7 @@ def main() -> None:
                "whitespace", "-o", str(vocab), "-q", check=True)
         print(f"\n{name}", flush=True)
         theirs = peer(source, paths, work / f"peer{k}", a["budget"]) if source else None
-        runs = {"default": [], **a["variants"]}
+        runs = {**({"default": []} if a["default"] else {}), **a["variants"]}
         for variant, options in runs.items():
             result = ours(paths, vocab, work / f"run{k}-{variant}", a["budget"], options, a["test"])
             if result is None:

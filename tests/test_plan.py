@@ -68,13 +68,14 @@ def test_word_models_are_regularised_by_how_often_they_will_read_their_corpus():
     """Rates rise with the passes a run will make: none for a corpus read a few times, AWD-LSTM's
     for one read dozens of times; passes come from --epochs, --max-steps, or the budget at the
     rate measured here."""
-    from rnncli.tasks.language.planning import AWD_PASSES, AWD_RATES, planned_passes, regularisers
+    from rnncli.tasks.language.planning import AWD_RATES, AWD_STEPS, planned_passes, regularisers
 
-    low, high = AWD_PASSES
-    assert regularisers(low, "word", 0.0)["dropout"] == 0.0
+    (high, _), (low, half) = AWD_STEPS
+    assert regularisers(low - 1, "word", 0.0)["dropout"] == 0.0
+    assert regularisers(low, "word", 0.0)["dropout"] == pytest.approx(half * AWD_RATES["dropout"])
     assert regularisers(high, "bpe", 0.0)["dropout_weight"] == AWD_RATES["dropout_weight"]
     rates = [regularisers(p, "word", 0.0)["dropout"] for p in (1, low, (low + high) / 2, high, 10 * high)]
-    assert rates == sorted(rates) and 0 < rates[2] < rates[3]
+    assert rates == sorted(rates)
     assert regularisers(100, "char", 0.1) == {"dropout": 0.1, "dropout_input": 0.1, "dropout_embed": 0.0,
                                               "dropout_weight": 0.0, "locked": False, "ar": 0.0, "tar": 0.0}
     timed = dataclasses.replace(CPU2, rates=((256, 20_000.0),))
