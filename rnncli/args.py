@@ -173,6 +173,9 @@ class TrainArgs:
     patience: int | None = option(min=1, help=(
         "Stop after N evaluations in a row without a better validation score; each of them also halves "
         "the learning rate [default: 3 for word and subword language models, else none]."))
+    average: bool | None = option(flags=("--average/--no-average",), fixed=True, help=(
+        "From the first evaluation without a better validation score on, evaluate and keep the mean of the "
+        "weights of every step since (NT-ASGD's averaging, with the optimiser kept) [default: off]."))
     time_budget: float | None = option(min=0.001, help=(
         "Seconds for the whole command: train, evaluate and save within it."))
     eval_every: int | None = option(min=1, help="Evaluate every N steps [default: about 10 times per run].")

@@ -43,7 +43,8 @@ class Checkpointer(Callback):
     def on_evaluation(self, trainer: Trainer, record: dict[str, Any], improved: bool) -> None:
         if trainer.dist.is_main:
             if improved:
-                write_bytes(self.run.file(BEST), pack({"model": trainer.module.state_dict()}))
+                with trainer.evaluated_weights():
+                    write_bytes(self.run.file(BEST), pack({"model": trainer.module.state_dict()}))
             self.run.write_metrics(trainer.metrics)
         self.save_last(trainer)
 
@@ -70,7 +71,8 @@ class Checkpointer(Callback):
             raise FormatError(f"run directory {self.run.path} is missing {LAST}: nothing to resume")
         tensors, meta = load_checkpoint(trainer.module, path)
         try:
-            trainer.load_state({name: group(tensors, name) for name in ("optim", "rng", "task")}, meta)
+            trainer.load_state({name: group(tensors, name) for name in ("optim", "rng", "task", "average")},
+                               meta)
         except (KeyError, TypeError, ValueError, RuntimeError) as exc:
             raise FormatError(f"{path}: checkpoint cannot be resumed ({exc})") from None
         self.saved_step = trainer.counters.step

@@ -243,6 +243,7 @@ def loop_options(args: TrainArgs, default_lr: float, epochs: int | None, machine
                         weight_decay=args.weight_decay,
                         clip=args.clip, eval_every=args.eval_every,
                         patience=args.patience if args.patience is not None else default_patience,
+                        average=bool(args.average),
                         save_every=300.0 if every_s is None else every_s, save_every_steps=every_steps,
                         seed=args.seed, on_nan=args.on_nan, precision=machine.precision).check()
 

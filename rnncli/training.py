@@ -9,11 +9,12 @@ and no evaluation; ``rnncli train`` adds a checkpointer and a progress reporter.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from abc import ABC, abstractmethod
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -97,6 +98,7 @@ class Counters:
     last_eval_seconds: float = 0.0
     bad_evals: int = 0  # evaluations in a row without a better score
     lr_scale: float = 1.0  # the plateau reductions so far
+    averaged: int = 0  # steps in the weight average (--average), 0 before it began
 
 
 @dataclass
@@ -222,6 +224,7 @@ class Trainer:
         self.dist = current()
         self.optimizer = make_optimizer(model, options)
         self.params = [p for p in model.parameters() if p.requires_grad]
+        self.average: list[Tensor] | None = None  # the running mean of self.params, once begun
         self.counters = Counters()
         self.metrics: list[dict[str, Any]] = []
         self.stop_signal: int | None = None
@@ -361,6 +364,10 @@ class Trainer:
             return None
         self.optimizer.step()
         c.step, c.seen = c.step + 1, c.seen + items
+        if self.average is not None:
+            c.averaged += 1
+            with torch.no_grad():
+                torch._foreach_lerp_(self.average, [p.detach() for p in self.params], 1.0 / c.averaged)
         self.window.add(loss_value, gnorm)
         return loss_value, gnorm, lr
 
@@ -391,7 +398,7 @@ class Trainer:
         c = self.counters
         began = time.perf_counter()
         self.model.eval()
-        with torch.no_grad(), autocast(self.device, self.options.precision):
+        with torch.no_grad(), autocast(self.device, self.options.precision), self.evaluated_weights():
             metrics = self.task.evaluate(self.module)
         self.model.train()
         self.eval_seconds = time.perf_counter() - began
@@ -407,8 +414,28 @@ class Trainer:
             c.bad_evals, c.lr_scale = c.bad_evals + 1, c.lr_scale * self.options.plateau_factor
         if improved:
             c.best_score = score
+        elif self.options.average and self.average is None:
+            self.average, c.averaged = [p.detach().clone() for p in self.params], 1
         self._call("on_evaluation", record, improved)
         return record
+
+    @contextlib.contextmanager
+    def evaluated_weights(self) -> Iterator[None]:
+        """The weights in the model while evaluating and keeping the best checkpoint: with
+        --average, once it began (at the first evaluation without a better score, as NT-ASGD
+        switches to averaged SGD: Merity, Keskar and Socher 2017), the mean of the weights of every
+        step since; training goes on from its own weights."""
+        if self.average is None:
+            yield
+            return
+        own = [p.detach().clone() for p in self.params]
+        with torch.no_grad():
+            torch._foreach_copy_(self.params, self.average)
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                torch._foreach_copy_(self.params, own)
 
     def _record(self, metrics: dict[str, float]) -> dict[str, Any]:
         c, w, unit = self.counters, self.window, self.task.unit
@@ -422,6 +449,7 @@ class Trainer:
             "grad_norm": round(w.gnorm / w.steps, 6) if w.steps else None,
             "grad_norm_max": round(w.gmax, 6) if w.steps else None,
             "clip": self.options.clip, "nan_skipped": c.nan_skipped, "eval_s": round(self.eval_seconds or 0.0, 3),
+            **({"averaged": c.averaged} if self.options.average else {}),
         }
 
     def best_record(self) -> dict[str, Any] | None:
@@ -453,11 +481,13 @@ class Trainer:
         rng_ranks = self.dist.gather_tensor(torch.get_rng_state()[None, :], dim=0)
         optimizer_tensors, optimizer_meta = _flatten_optimizer(self.optimizer.state_dict())
         rng = {"torch": torch.get_rng_state(), "ranks": rng_ranks}
+        average = {str(k): t for k, t in enumerate(self.average or [])}
         if torch.cuda.is_available() and self.device.type == "cuda":
             rng["cuda"] = torch.cuda.get_rng_state(self.device)
         meta = {"counters": asdict(self.counters), "optimizer": optimizer_meta, "eval_seconds": self.eval_seconds,
                 "window": asdict(self.window), "world": self.dist.world}
-        return {"model": self.module.state_dict(), "optim": optimizer_tensors, "rng": rng, "task": task_state}, meta
+        return {"model": self.module.state_dict(), "optim": optimizer_tensors, "rng": rng, "task": task_state,
+                "average": average}, meta
 
     def load_state(self, groups: dict[str, dict[str, Tensor]], meta: dict[str, Any]) -> None:
         """Restore :meth:`state` (the model's weights are loaded by the caller, who checks them)."""
@@ -471,6 +501,9 @@ class Trainer:
         else:  # another world size: dropout noise restarts from a seed, the rest is exact
             torch.manual_seed(self.options.seed * 1000 + self.dist.rank + self.counters.step)
         self.eval_seconds = meta.get("eval_seconds")
+        average = groups.get("average") or {}
+        self.average = [average[str(k)].to(p.device, p.dtype, copy=True) for k, p in enumerate(self.params)] \
+            if average else None
         window = meta.get("window")
         self.window = Window(**{k: v for k, v in window.items() if k in Window.__dataclass_fields__}) \
             if isinstance(window, dict) else Window()

@@ -27,6 +27,7 @@ class TrainOptions:
     plateau_factor: float = 0.5  # the learning rate is multiplied by it at each evaluation without improvement
     min_delta: float = 1e-3  # a smaller gain of the validation score (nats, or F1) counts as no improvement
     cycle_steps: int | None = None  # the cosine schedule restarts every N steps, at half the last peak
+    average: bool = False  # average the weights from the first evaluation without improvement (NT-ASGD's trigger)
     eval_every: int | None = None  # steps; default: about ten evaluations per run
     save_every: float = 300.0  # seconds between checkpoints (also saved at each evaluation)
     save_every_steps: int | None = None

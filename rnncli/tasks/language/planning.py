@@ -190,7 +190,7 @@ def lm_holdout(tokens: int) -> float:
 
 NEURAL_ONLY = ("embed", "hidden", "layers", "dropout", "input_dropout", "embed_dropout", "weight_dropout",
                "locked_dropout", "ar", "tar", "shift_windows", "tie_weights", "adaptive", "batch_size", "bptt", "lr",
-               "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "eval_every", "save_every",
+               "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "average", "eval_every", "save_every",
                "on_nan", "sample_every", "init_from", "time_budget", "precision")
 
 

@@ -24,7 +24,7 @@ HMM_ORDER = 3
 CHAR_EMBED, CHAR_FILTERS = 32, 64
 AFFIX_EMBED = 32  # each hashed affix's and the shape's embedding (features.py)
 COUNTED_REFUSES = ("embed", "hidden", "layers", "dropout", "bidirectional", "char_features", "crf", "batch_size",
-                   "lr", "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "eval_every",
+                   "lr", "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "average", "eval_every",
                    "save_every", "on_nan", "init_from", "time_budget", "precision", "pretrained_vectors")
 
 
