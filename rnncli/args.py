@@ -88,10 +88,11 @@ class TrainArgs:
                                            "Translation: one vocabulary (and embedding) for both sides "
                                            "[default: one per side]."))
 
-    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "ngram", "hmm"),
+    model: str | None = option(flags=("--model", "-m"), choices=("rnn", "lstm", "gru", "bow", "cnn", "ngram", "hmm"),
                                fixed=True, panel=MODEL, help=(
-                                   "rnn, lstm, gru; bow (classifier only); ngram (a Kneser-Ney language model) "
-                                   "and hmm (a hidden Markov model tagger), both counted [default: lstm]."))
+                                   "rnn, lstm, gru; bow and cnn (a convolutional network, Kim 2014), classifiers "
+                                   "only; ngram (a Kneser-Ney language model) and hmm (a hidden Markov model "
+                                   "tagger), both counted [default: lstm]."))
     order: int | None = option(min=1, max=20, tasks=(LM, TAG), fixed=True, panel=MODEL, help=(
         "--model ngram: the order n [default: 5 for characters, 3 for words and subwords]; --model hmm: 2 "
         "(bigram transitions) or 3 [default: 3]."))

@@ -126,8 +126,8 @@ def infer_task(args: TrainArgs, data_looks_labelled: bool, data_looks_tagged: bo
     """The task, and the reason when it was not given."""
     if args.task is not None:
         return args.task, None
-    if args.model == "bow":
-        return CLASSIFY, "task: classify (--model bow is a classifier)"
+    if args.model in ("bow", "cnn"):
+        return CLASSIFY, f"task: classify (--model {args.model} is a classifier)"
     if args.model == "hmm":
         return TAG, "task: tag (--model hmm is a tagger)"
     if args.model == "ngram":

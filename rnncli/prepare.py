@@ -147,7 +147,7 @@ def saved_config(run: RunDir, args: TrainArgs) -> RunConfig | None:
 
 
 def task_of(args: TrainArgs, corpus: list[str], report: Report) -> str:
-    guess = bool(corpus) and args.task is None and args.model not in ("bow", "hmm", "ngram")
+    guess = bool(corpus) and args.task is None and args.model not in ("bow", "cnn", "hmm", "ngram")
     paired = guess and all(looks_paired(p) for p in corpus)
     tagged = guess and not paired and all(looks_tagged(p) for p in corpus)
     labelled = guess and not paired and not tagged and all(looks_labelled(p) for p in corpus)

@@ -80,16 +80,53 @@ def test_threshold_leaves_uncertain_lines_empty(word_order_runs, cli):
     assert out[:2] == kept and kept.count("") == 1
 
 
-@pytest.mark.parametrize("kind", ["lstm", "gru", "rnn"])
-@pytest.mark.parametrize("pool", ["last", "mean", "max"])
+@pytest.mark.parametrize("kind, pool", [(kind, pool) for kind in ("lstm", "gru", "rnn")
+                                         for pool in ("last", "mean", "max")] + [("cnn", "max")])
 def test_padding_never_changes_a_prediction(kind, pool):
     torch.manual_seed(0)
     model = Classifier(ModelConfig(task="classify", kind=kind, vocab_size=50, embed=8, hidden=12,
-                                   num_labels=3, bidirectional=True, pool=pool)).eval()
-    short = [5, 6, 7]
-    alone = model(*pad_batch([short]))
-    beside_long = model(*pad_batch([short, list(range(4, 40))]))[:1]
-    assert torch.allclose(alone, beside_long, atol=1e-6)
+                                   num_labels=3, bidirectional=kind != "cnn", pool=pool)).eval()
+    for short in ([5, 6, 7], [9]):  # shorter than the widest filter, and than every filter
+        alone = model(*pad_batch([short]))
+        beside_long = model(*pad_batch([short, list(range(4, 40))]))[:1]
+        assert torch.allclose(alone, beside_long, atol=1e-6)
+
+
+def test_the_convolutional_network_is_kims():
+    """Filters of widths 3, 4 and 5 over the embedded text, ReLU, the maximum over every window
+    that holds a token of the text, dropout, one linear layer."""
+    torch.manual_seed(0)
+    model = Classifier(ModelConfig(task="classify", kind="cnn", vocab_size=50, embed=8, hidden=6,
+                                   num_labels=3, dropout=0.5)).eval()
+    ids = [5, 6, 7, 8, 9, 10]
+    x = model.embedding.weight[ids]
+    pooled = []
+    for conv in model.convs:
+        width = conv.kernel_size[0]
+        padded = torch.cat([torch.zeros(width - 1, 8), x, torch.zeros(width - 1, 8)])
+        windows = torch.stack([padded[t:t + width].T.reshape(-1) for t in range(len(ids) + width - 1)])
+        pooled.append(torch.relu(windows @ conv.weight.reshape(6, -1).T + conv.bias).max(0).values)
+    assert [conv.kernel_size[0] for conv in model.convs] == [3, 4, 5]
+    assert torch.allclose(model(*pad_batch([ids]))[0], model.output(torch.cat(pooled)), atol=1e-5)
+
+
+def test_the_convolutional_network_from_the_command_line(tmp_path, cli):
+    """Trained, evaluated, described and served from its ONNX export like the recurrent classifiers;
+    the options of a recurrent encoder are refused by name."""
+    run = tmp_path / "cnn"
+    done = cli.ok("train", SAMPLE / "topics.tsv", "-o", run, "--model", "cnn", "--epochs", "3", "--threads", "1")
+    assert done.stdout == "" and "convolutional network" in done.stderr and "filters of each width 3, 4, 5" in done.stderr
+    report = json.loads(cli.ok("evaluate", "-c", run, SAMPLE / "topics.tsv", "--json").stdout)
+    assert 0 <= report["accuracy"] <= 1
+    labels = cli.ok("classify", "-c", run, input="my card was charged twice\n\n").stdout.split("\n")
+    assert labels[0] and labels[1] == "" and (run / "onnx" / "model.onnx").is_file()
+    assert "filters of each width" in cli.ok("info", "-c", run).stderr + cli.ok("info", "-c", run).stdout
+    for option, value in (("--layers", "2"), ("--pool", "mean"), ("--bidirectional", None)):
+        refused = cli("train", SAMPLE / "topics.tsv", "-o", tmp_path / "n", "--model", "cnn", option,
+                      *([value] if value else []))
+        assert_one_error(refused, 2, option)
+    assert_one_error(cli("train", SAMPLE / "english.txt", "-o", tmp_path / "l", "--model", "cnn", "--task", "lm"),
+                     2, "classifier")
 
 
 

@@ -68,6 +68,7 @@ def test_language_model_graph_equals_torch(kind, layers, head):
 
 CLASSIFIER_CASES = [(kind, bidirectional, pool, layers) for kind in ("rnn", "lstm", "gru")
                     for bidirectional in (False, True) for pool in ("last", "mean", "max") for layers in (1, 2)]
+CLASSIFIER_CASES.append(("cnn", False, "max", 1))  # texts of 1 to 9 tokens: shorter and longer than its filters
 
 
 @pytest.mark.parametrize("kind, bidirectional, pool, layers", CLASSIFIER_CASES)

@@ -74,6 +74,12 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "rnncli demo",
         "rnncli demo --seconds 20 --dir /tmp/demo",
     ),
+    "inspect": (
+        "rnncli inspect -c run sample_data/english-valid.txt --find quotes --find line-position -o page.html",
+        "rnncli inspect -c run text.txt --unit h2:17 -o unit.png   # the same colours as a picture",
+        "rnncli inspect -c spam-run messages.txt -o evidence.html   # a classifier: each word's effect",
+        "rnncli inspect -c run text.txt -f jsonl | jq .surprisal_bits",
+    ),
     "gradients": (
         "rnncli gradients --plot gradients.png",
         "rnncli gradients -c run --file valid.txt --json",

@@ -9,7 +9,7 @@ from rnncli.cli.app import INSPECT, command
 from rnncli.cli.common import open_output
 from rnncli.cli.declare import declared
 from rnncli.infer.options import InfoArgs
-from rnncli.models.config import ModelConfig
+from rnncli.models.config import CNN_WIDTHS, ModelConfig
 
 METRICS = ("val_loss", "val_ppl", "val_bpc", "accuracy", "macro_f1", "entity_f1", "bleu")
 
@@ -34,6 +34,8 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     labels = f" of {len(facts['labels'])} labels" if facts.get("labels") else ""
     kind = task(facts["task"]).title + labels
     layers = f"hidden {model['hidden']} x {model['layers']} layer{'s' if model['layers'] > 1 else ''}"
+    if model["kind"] == "cnn":
+        layers = f"{model['hidden']} filters of each width {', '.join(map(str, CNN_WIDTHS))}, max over time"
     head = f"adaptive softmax {model['cutoffs']}" if model.get("cutoffs") else (
         "bidirectional" if model.get("bidirectional") else "")
     if facts["task"] == "seq2seq":

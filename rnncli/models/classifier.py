@@ -1,5 +1,6 @@
 """The classifier (many-to-one): embedding -> recurrent encoder over each text's true length ->
-final hidden state (or mean / max pooling) -> linear -> softmax; and the bag-of-words baseline.
+final hidden state (or mean / max pooling) -> linear -> softmax; and two baselines the course
+draws before recurrent networks: the bag of words and the convolutional network (Kim 2014).
 
 Sequences are packed (``pack_padded_sequence``), so padding never reaches the recurrence and a
 text's prediction does not depend on what else is in its batch.
@@ -9,10 +10,11 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor, nn
+from torch.nn import functional as F
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncli.models.cells import fused
-from rnncli.models.config import ModelConfig
+from rnncli.models.config import CNN_WIDTHS, ModelConfig
 from rnncli.models.lm import init_recurrent
 
 
@@ -28,6 +30,10 @@ class Classifier(nn.Module):
             with torch.no_grad():
                 self.bag.weight[0].zero_()
             features = c.embed
+        elif c.kind == "cnn":
+            self.embedding = nn.Embedding(c.vocab_size, c.embed, padding_idx=0)
+            self.convs = nn.ModuleList(nn.Conv1d(c.embed, c.hidden, width) for width in CNN_WIDTHS)
+            features = c.hidden * len(CNN_WIDTHS)
         else:
             self.embedding = nn.Embedding(c.vocab_size, c.embed, padding_idx=0)
             self.rnn = fused(c.kind, c.embed, c.hidden, c.layers, c.dropout, c.bidirectional)
@@ -43,6 +49,8 @@ class Classifier(nn.Module):
         """The text's vector the output layer reads: the pooled encoder state (or the bag's mean)."""
         if self.config.kind == "bow":
             return self.bag(self._with_bigrams(tokens, lengths))  # type: ignore[no-any-return]
+        if self.config.kind == "cnn":
+            return self._convolved(tokens, lengths)
         x = self.drop(self.embedding(tokens))
         packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
         out, state = self.rnn(packed)
@@ -55,6 +63,20 @@ class Classifier(nn.Module):
         if self.config.pool == "mean":
             return (padded * mask).sum(1) / mask.sum(1).clamp(min=1)
         return padded.masked_fill(~mask, float("-inf")).max(1).values
+
+    def _convolved(self, tokens: Tensor, lengths: Tensor) -> Tensor:
+        """Each width's filters over every window that holds at least one of the text's tokens (the
+        text padded with zeros on both sides), ReLU, the maximum over those windows (max-over-time
+        pooling), the widths side by side. Windows past a text's end are left out, so its features
+        do not depend on how long the other texts of its batch are."""
+        x = self.embedding(tokens).transpose(1, 2)  # (batch, embed, time)
+        pooled = []
+        for width, conv in zip(CNN_WIDTHS, self.convs):
+            out = F.relu(conv(F.pad(x, (width - 1, width - 1))))  # (batch, filters, time + width - 1)
+            inside = torch.arange(out.shape[2], device=out.device)[None, :] \
+                < (lengths.to(out.device).clamp(min=1) + width - 1)[:, None]
+            pooled.append(out.masked_fill(~inside[:, None, :], 0.0).amax(2))
+        return torch.cat(pooled, dim=1)
 
     def _with_bigrams(self, tokens: Tensor, lengths: Tensor) -> Tensor:
         """Each text's tokens followed by its hashed bigrams (fastText's), as one bag per row.

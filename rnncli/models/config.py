@@ -8,7 +8,9 @@ from typing import Any
 from rnncli.errors import FormatError
 
 TASKS = ("lm", "classify", "tag", "seq2seq")
-KINDS = ("rnn", "lstm", "gru", "bow", "ngram", "hmm")
+KINDS = ("rnn", "lstm", "gru", "bow", "cnn", "ngram", "hmm")
+CLASSIFIER_ONLY = ("bow", "cnn")  # the baselines without a recurrent layer
+CNN_WIDTHS = (3, 4, 5)  # Kim (2014): filters reading 3, 4 and 5 tokens, ``hidden`` of each
 COUNTED = {"ngram": "lm", "hmm": "tag"}  # counted kinds and the task each serves
 POOLS = ("last", "mean", "max")
 ATTENTIONS = ("additive", "dot", "none")  # rnncli.models.seq2seq
@@ -64,7 +66,7 @@ class ModelConfig:
         if self.task not in TASKS:
             problems.append(f"task {self.task!r}")
         counted = COUNTED.get(self.kind)
-        if self.kind not in KINDS or (self.kind == "bow" and self.task != "classify") or \
+        if self.kind not in KINDS or (self.kind in CLASSIFIER_ONLY and self.task != "classify") or \
                 (counted is not None) != (self.order >= 1) or (counted is not None and counted != self.task):
             problems.append(f"model kind {self.kind!r}")
         ints = {"vocab_size": (5, 50_000_000), "embed": (1, 65536), "hidden": (1, 65536),

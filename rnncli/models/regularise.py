@@ -40,11 +40,12 @@ def embedding_dropout(embedded: Tensor, tokens: Tensor, vocab_size: int, p: floa
 
 
 def recurrent_layers(rnn: nn.RNNBase, x: Tensor, state: Tensor | tuple[Tensor, Tensor] | None, kind: str,
-                     between: float, weight_drop: float,
-                     locked: bool = True) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
+                     between: float, weight_drop: float, locked: bool = True,
+                     outputs: list[Tensor] | None = None) -> tuple[Tensor, Tensor | tuple[Tensor, Tensor]]:
     """The fused module's layers called one at a time in training: its hidden-to-hidden weights
     dropped (DropConnect) and dropout between layers, ``locked`` or per step. Same parameters,
-    same kernels."""
+    same kernels. ``outputs``, if given, receives each layer's output sequence (what ``rnncli
+    inspect`` shows; with no dropout this is the module's own computation)."""
     layers, hidden = rnn.num_layers, rnn.hidden_size
     if state is None:
         zeros = x.new_zeros(layers, x.shape[1], hidden)
@@ -60,7 +61,9 @@ def recurrent_layers(rnn: nn.RNNBase, x: Tensor, state: Tensor | tuple[Tensor, T
         else:
             x, h_k = _KERNELS[kind](x, state[k : k + 1], weights, True, 1, 0.0, True, False, False)  # type: ignore[index]
             finals.append((h_k,))
-        if k < layers - 1:
+        if outputs is not None:
+            outputs.append(x)
+        if k < layers - 1 and between > 0:
             x = locked_dropout(x, between, True) if locked else F.dropout(x, between, True)
     if kind == "lstm":
         return x, (torch.cat([f[0] for f in finals]), torch.cat([f[1] for f in finals]))

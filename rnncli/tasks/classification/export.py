@@ -1,7 +1,7 @@
 """A classifier's ONNX graph: ``tokens`` int64 (batch, time), padded with 0, and ``lengths`` int64
 (batch) in; ``probs`` (batch, labels) out. The layers read each text to its own length
 (``sequence_lens``), as packed sequences do in torch, and pool the top layer (last state, mean or
-max)."""
+max); the convolutional network pools each width's filters over the windows that hold the text."""
 
 from __future__ import annotations
 
@@ -12,12 +12,45 @@ import onnx
 from onnx import TensorProto, helper
 
 from rnncli.export import Graph, finish, recurrent_layers
+from rnncli.models.config import CNN_WIDTHS
 
 
 def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
     g = Graph()
-    x = g.op("Transpose", [g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])], perm=[1, 0, 2])
+    embedded = g.op("Gather", [g.const(weights["embedding.weight"], "embedding"), "tokens"])
     one = g.const(1, "one", np.int64)
+    features = _convolved(g, embedded, weights, one) if config.kind == "cnn" else _pooled(g, embedded, weights,
+                                                                                         config, one)
+    logits = g.linear(features, weights["output.weight"], weights["output.bias"], "output")
+    g.op("Softmax", [logits], ["probs"], axis=-1)
+    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
+              helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
+    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", config.num_labels])]
+    return finish(g, inputs, outputs)
+
+
+def _convolved(g: Graph, embedded: str, weights: dict[str, np.ndarray], one: str) -> str:
+    """models/classifier.Classifier._convolved: zero-padded convolutions, ReLU, the maximum over the
+    windows that hold a token of the text."""
+    x = g.op("Transpose", [embedded], perm=[0, 2, 1])  # (batch, embed, time)
+    length = g.op("Unsqueeze", [g.op("Max", ["lengths", one]), g.const([1], "a", np.int64)])  # (batch, 1)
+    pooled = []
+    for k, width in enumerate(CNN_WIDTHS):
+        out = g.op("Relu", [g.op("Conv", [x, g.const(weights[f"convs.{k}.weight"], f"conv{k}_w"),
+                                          g.const(weights[f"convs.{k}.bias"], f"conv{k}_b")],
+                                  pads=[width - 1, width - 1])])  # (batch, filters, time + width - 1)
+        steps = g.op("Gather", [g.op("Shape", [out]), g.const(2, "i", np.int64)])
+        row = g.op("Unsqueeze", [g.op("Range", [g.const(0, "zero", np.int64), steps, one]),
+                                 g.const([0], "a", np.int64)])
+        inside = g.op("Less", [row, g.op("Add", [length, g.const(width - 1, "w", np.int64)])])  # (batch, windows)
+        kept = g.op("Where", [g.op("Unsqueeze", [inside, g.const([1], "a", np.int64)]), out, g.const(0.0, "zero")])
+        pooled.append(g.op("ReduceMax", [kept], axes=[2], keepdims=0))
+    return g.op("Concat", pooled, axis=1)
+
+
+def _pooled(g: Graph, embedded: str, weights: dict[str, np.ndarray], config: Any, one: str) -> str:
+    """The recurrent layers over each text's own length, pooled."""
+    x = g.op("Transpose", [embedded], perm=[1, 0, 2])
     sequence_lens = g.op("Cast", [g.op("Max", ["lengths", one])], to=TensorProto.INT32)
     top, finals = recurrent_layers(g, x, weights, config, None, sequence_lens)
     if config.pool == "last":
@@ -39,9 +72,4 @@ def graph(weights: dict[str, np.ndarray], config: Any) -> onnx.ModelProto:
         else:
             features = g.op("ReduceMax", [g.op("Where", [inside, by_batch, g.const(-np.inf, "neg")])], axes=[1],
                             keepdims=0)
-    logits = g.linear(features, weights["output.weight"], weights["output.bias"], "output")
-    g.op("Softmax", [logits], ["probs"], axis=-1)
-    inputs = [helper.make_tensor_value_info("tokens", TensorProto.INT64, ["batch", "time"]),
-              helper.make_tensor_value_info("lengths", TensorProto.INT64, ["batch"])]
-    outputs = [helper.make_tensor_value_info("probs", TensorProto.FLOAT, ["batch", config.num_labels])]
-    return finish(g, inputs, outputs)
+    return features

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from rnncli.args import TrainArgs
 from rnncli.errors import ConfigError
-from rnncli.models.config import ModelConfig
+from rnncli.models.config import CLASSIFIER_ONLY, CNN_WIDTHS, ModelConfig
 from rnncli.plan import (CorpusFacts, DataPlan, Machine, RunPlan, Shapes, TokenizerPlan, checked, figure, given_or,
                          loop_options)
 from rnncli.scores import classifier_score
@@ -33,25 +33,30 @@ def default_level(corpus_bytes: int) -> str:
 
 
 def classifier_shapes(examples: int, kind: str) -> Shapes:
-    """Shapes for a classifier of ``examples`` texts on a CPU; bag of words trains at a higher rate."""
-    bow = kind == "bow"
-    return Shapes(embed=64 if bow else 128, hidden=128 if examples < 20_000 else 256, dropout=0.0 if bow else 0.3,
+    """Shapes for a classifier of ``examples`` texts on a CPU; bag of words trains at a higher rate;
+    the convolutional network has Kim's (2014) 100 filters of each width and dropout 0.5."""
+    bow, cnn = kind == "bow", kind == "cnn"
+    hidden = 100 if cnn else 128 if examples < 20_000 else 256
+    return Shapes(embed=64 if bow else 128, hidden=hidden, dropout=0.0 if bow else 0.5 if cnn else 0.3,
                   batch_size=32 if examples < 50_000 else 64, bptt=0, lr=2e-2 if bow else 3e-3,
-                  bidirectional=not bow, pool="max", max_len=400, buckets=1 << 17 if bow else 0)
+                  bidirectional=not (bow or cnn), pool="max", max_len=400, buckets=1 << 17 if bow else 0)
 
 
 def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
     """A new classifier's plan: shapes from the number of examples, ten epochs without a clock."""
     kind = args.model or "lstm"
     if kind == "ngram":
-        raise ConfigError("--model ngram is a language model; a classifier needs rnn, lstm, gru or bow")
+        raise ConfigError("--model ngram is a language model; a classifier needs rnn, lstm, gru, bow or cnn")
+    refused = [name for name in ("layers", "bidirectional", "pool") if name in args.given]
+    if kind == "cnn" and refused:
+        raise ConfigError(f"--{refused[0]} does not apply to --model cnn (one layer of filters, max over time)")
     shapes = classifier_shapes(facts.train_items, kind)
     notes: list[str] = []
     model = checked(ModelConfig(
         task=TASK.name, kind=kind, vocab_size=facts.vocab_size, embed=args.embed or shapes.embed,
         hidden=args.hidden or shapes.hidden, layers=args.layers or shapes.layers,
         dropout=given_or(args.dropout, shapes.dropout), num_labels=facts.labels,
-        bidirectional=given_or(args.bidirectional, shapes.bidirectional) if kind != "bow" else False,
+        bidirectional=given_or(args.bidirectional, shapes.bidirectional) if kind not in CLASSIFIER_ONLY else False,
         pool=args.pool or shapes.pool, bigram_buckets=shapes.buckets, multi_label=facts.multi_label))
     data = DataPlan(batch_size=args.batch_size or shapes.batch_size, max_len=shapes.max_len, valid=args.valid,
                     holdout=0.0 if args.valid else CLASSIFIER_HOLDOUT, class_weights=args.class_weights or "none")
@@ -73,6 +78,9 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
     m, d = plan.model, plan.data
     if m.kind == "bow":
         body = f"bag of words + {m.bigram_buckets:,} hashed bigram buckets, embed {m.embed}"
+    elif m.kind == "cnn":
+        body = (f"convolutional network, embed {m.embed}, {m.hidden} filters of each width "
+                f"{', '.join(map(str, CNN_WIDTHS))}, max over time, dropout {m.dropout}")
     else:
         body = (f"{'bidirectional ' if m.bidirectional else ''}{m.kind} encoder, embed {m.embed}, "
                 f"hidden {m.hidden} x {m.layers} layer(s), pool {m.pool}, dropout {m.dropout}")

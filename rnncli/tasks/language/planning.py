@@ -213,8 +213,8 @@ def plan_ngram(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, ma
 def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
     """A new language model's plan: shapes from the corpus's size and level, sized to the machine
     under a --time-budget; word and subword models stop on validation and anneal in cycles."""
-    if args.model == "bow":
-        raise ConfigError("--model bow is a classifier; a language model needs rnn, lstm, gru or ngram")
+    if args.model in ("bow", "cnn"):
+        raise ConfigError(f"--model {args.model} is a classifier; a language model needs rnn, lstm, gru or ngram")
     if args.model == "ngram":
         return plan_ngram(args, tokenizer, facts, machine)
     if "order" in args.given:

@@ -50,7 +50,7 @@ def tagger_shapes(tokens: int) -> Shapes:
 def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine: Machine) -> RunPlan:
     """A new tagger's plan: shapes from the number of training tokens, ten epochs without a clock."""
     kind = args.model or "lstm"
-    if kind in ("ngram", "bow"):
+    if kind in ("ngram", "bow", "cnn"):
         raise ConfigError(f"--model {kind} does not tag; a tagger needs rnn, lstm, gru or hmm")
     if kind == "hmm":
         return _plan_hmm(args, tokenizer, facts, machine)
