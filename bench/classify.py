@@ -1,4 +1,6 @@
-"""Classification: quality and training time on sms_spam beside fastText, and classify lines/s.
+"""Classification: quality and training time on sms_spam beside fastText, and classify lines/s;
+with ``--lecture`` (or ``--lecture-only``), the bag of words, the convolutional network and the LSTM on the synthetic tasks
+of docs/lecture.md (word order at two lengths, a key word 50 words back), the same budget each.
 
 fastText is a peer installed only for benchmarking (Debian's ``fasttext`` package or the PyPI
 ``fasttext-wheel``; see bench/setup.sh); where it is absent its rows say so.
@@ -110,12 +112,48 @@ def run(quick: bool = False) -> list[Row]:
                     None if peer is None else error_ratio(bow_accuracy, peer[0]), "<= 1.0x",
                     note="like with like: fastText's own model (word and hashed-bigram embeddings, averaged)",
                     repeats=len(bows)))
+    cnn, cnn_seconds = run_rnncli(work / "cnn", "cnn", 60)
+    cnn_accuracy, cnn_f1 = spam_scores(cnn)
+    rows.append(Row("sms_spam test accuracy / spam F1 (CNN, Kim 2014, --time-budget 60), error rate vs fastText",
+                    f"{cnn_accuracy:.4f} / {cnn_f1:.4f} in {cnn_seconds:.0f}s", peer_text,
+                    None if peer is None else error_ratio(cnn_accuracy, peer[0]), "",
+                    note="the course's convolutional baseline, beside the LSTM above"))
     texts = [line.split("\t", 1)[1] for line in (DATA / "sms_spam" / "test.tsv").read_text().splitlines()]
     lines = (texts * (10_000 // len(texts) + 1))[:10_000]
-    for model, run_dir, goal in (("lstm", work / "lstm", 5000), ("bow", work / "bow0", 50000)):
+    for model, run_dir, goal in (("lstm", work / "lstm", 5000), ("cnn", work / "cnn", 5000),
+                                 ("bow", work / "bow0", 50000)):
         rate = classify_rate(run_dir, lines)
         rows.append(Row(f"classify lines/s ({model}, 10,000 sms_spam lines)", f"{rate:,.0f}", f"goal {goal:,}",
                         rate / goal, ">= 1.0x", repeats=RATE_REPEATS))
+    return rows
+
+
+LECTURE_TASKS = {"word order, 12 words": ("word-order", "--length", "12"),
+                 "word order, 60 words": ("word-order", "--length", "60"),
+                 "long range, key 50 words back": ("long-range", "--distance", "50")}
+
+
+def lecture_tasks(budget: float = 40) -> list[Row]:
+    """The course's baselines beside the LSTM on the synthetic tasks of docs/lecture.md, the same
+    budget each: test accuracy of the bag of words, the convolutional network and the LSTM."""
+    work = Path(tempfile.mkdtemp(prefix="rnncli-lecture-"))
+    rows = []
+    for name, (kind, flag, value) in LECTURE_TASKS.items():
+        files = {}
+        for part, lines, seed in (("train", 4000, 0), ("test", 500, 1)):
+            files[part] = work / f"{kind}{value}-{part}.tsv"
+            rnncli("sample-data", kind, flag, value, "--lines", str(lines), "--seed", str(seed), "-o",
+                   str(files[part]), check=True)
+        accuracy = {}
+        for model in ("bow", "cnn", "lstm"):
+            run = work / f"{kind}{value}-{model}"
+            rnncli("train", str(files["train"]), "-o", str(run), "--task", "classify", "--model", model, "--level",
+                   "word", "--time-budget", str(budget), "-q", check=True)
+            report = json.loads(rnncli("evaluate", "-c", str(run), str(files["test"]), "--json").stdout)
+            accuracy[model] = report["accuracy"]
+        rows.append(Row(f"{name}: test accuracy, cnn (lstm / bow beside)", f"{accuracy['cnn']:.3f}",
+                        f"lstm {accuracy['lstm']:.3f} / bow {accuracy['bow']:.3f}", None,
+                        note=f"--time-budget {budget:g} each"))
     return rows
 
 
@@ -123,4 +161,7 @@ if __name__ == "__main__":
     from common import machine
 
     print(machine())
-    print_table("classification", run("--quick" in sys.argv))
+    if "--lecture-only" not in sys.argv:
+        print_table("classification", run("--quick" in sys.argv))
+    if "--lecture" in sys.argv or "--lecture-only" in sys.argv:
+        print_table("the course's baselines on the lecture's tasks", lecture_tasks())

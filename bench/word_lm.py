@@ -152,7 +152,11 @@ def main() -> None:
     if a["peer"] and source is None:
         print("word_language_model: not found (set RNNCLI_WORD_LM); rnncli alone")
     rows = []
-    for k, (name, paths) in enumerate(corpora(work, a["only"]).items()):
+    found = corpora(work, a["only"])
+    if not found:
+        sys.exit(f"error: no corpus found (War and Peace in {DATA / 'warpeace'}, or the documentation of "
+                 f"bench/stopping.py){' matching --only ' + a['only'] if a['only'] else ''}")
+    for k, (name, paths) in enumerate(found.items()):
         vocab = work / f"vocab{k}.json"
         rnncli("build-vocab", *(str(paths[p]) for p in ("train", "valid", "test")), "--level", "word", "--split",
                "whitespace", "-o", str(vocab), "-q", check=True)

@@ -81,3 +81,11 @@ if [ -f "$M/train.de" ]; then
   echo 'Ein kleines Mädchen in einem rosa Kleid klettert eine Treppe hinauf .' |
     rnncli translate -c "$R/mt-dot" --beam 5 --plot "$F/alignment.png"
 fi
+
+# 9. The convolutional network (Kim 2014) beside the bag of words and the LSTM, the same budget each
+python bench/classify.py --lecture-only
+
+# 10. Inside a network: character LSTMs of 120 s on tinyshakespeare and on War and Peace, their units ranked
+#     by how well they follow quotations and the position in the line; each page opened in headless
+#     Chromium and photographed (docs/figures/inspect.png, inspect-quotes.png)
+python bench/inspect_page.py

@@ -204,6 +204,14 @@ class Run:
         options = EvaluateOptions(encoding, errors, text_column, label_column, k, cache, warn, tag_column, beam)
         return evaluate(self.engine, os.fspath(data), options)
 
+    def inspect(self, text: str, find: Sequence[str] = (), units: Sequence[str] = (), max_chars: int = 10_000,
+                top: int = 5) -> Any:
+        """What the run does with ``text`` (:class:`rnncli.inside.report.Inspection`), as ``rnncli
+        inspect`` shows it; ``rnncli.inside.report.html_of`` (or ``rows_of``, ``png_of``) writes it."""
+        from rnncli.inside.report import InspectOptions, inspect_run
+
+        return inspect_run(self.path, text, InspectOptions(tuple(find), tuple(units), max_chars, top))
+
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """One vector per text: a classifier's pooled encoder state (what its output layer reads), a
         language model's top-layer state after the text (read after ``<eos>``, as training reads it)."""

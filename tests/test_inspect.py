@@ -208,3 +208,10 @@ def test_the_words_that_make_a_message_spam_are_the_expected_ones(tmp_path, cli)
     expected = {"free", "prize", "call", "txt", "claim", "win", "won", "mobile", "cash", "urgent", "reply", "text",
                 "stop", "service", "guaranteed", "award", "awarded", "tone", "ringtone", "nokia", "150p", "18"}
     assert len(expected & set(top)) >= 4, top
+
+
+def test_a_feature_the_text_lacks_is_said_not_ranked(char_lm, cli, tmp_path):
+    (tmp_path / "t.txt").write_text("no quotation here\n")
+    done = cli.ok("inspect", "-c", char_lm, tmp_path / "t.txt", "--find", "quotes", "--find", "line-position")
+    assert "quotes: the same value at every token" in done.stderr and "line-position: best unit" in done.stderr
+    assert page_data(done.stdout)["units"] and done.stdout.count('<tr class="pick"') == 3

@@ -96,10 +96,15 @@ def test_shifted_windows_read_every_target_once_in_the_same_number_of_windows(to
     assert all(len(windows.window(k)[0]) >= 1 for k in range(count))
 
 
-def test_word_models_train_with_the_recipe_and_say_so(cli, tmp_path):
+def test_word_models_train_with_the_recipe_asked_for_and_say_so(cli, tmp_path):
     corpus = tmp_path / "c.txt"
     corpus.write_text("\n".join(f"the cat {k % 7} sat on the mat {k % 5} ." for k in range(400)) + "\n")
-    run = cli.ok("train", corpus, "--level", "word", "-o", tmp_path / "r", "--epochs", "40", "--hidden", "16", "--threads", "1", "--precision", "fp32", "--layers", "2")
+    default = cli.ok("train", corpus, "--level", "word", "-o", tmp_path / "d", "--max-steps", "10", "--hidden", "16",
+                     "--threads", "1", "--precision", "fp32")
+    assert "dropout 0.3 (input 0.3), words dropped 0, DropConnect 0, AR 2, TAR 1" in default.stderr
+    run = cli.ok("train", corpus, "--level", "word", "-o", tmp_path / "r", "--max-steps", "30", "--hidden", "16",
+                 "--threads", "1", "--precision", "fp32", "--layers", "2", "--locked-dropout", "--dropout", "0.4",
+                 "--input-dropout", "0.4", "--embed-dropout", "0.1", "--weight-dropout", "0.4")
     assert "locked dropout 0.4 (input 0.4), words dropped 0.1, DropConnect 0.4, AR 2, TAR 1" in run.stderr
     plain = cli.ok("train", corpus, "--level", "word", "-o", tmp_path / "p", "--max-steps", "30", "--hidden", "16",
                    "--threads", "1", "--precision", "fp32", "--dropout", "0.1", "--input-dropout", "0.1",

@@ -245,3 +245,12 @@ def test_tag_streams_and_ends_quietly_into_head(tagged, tmp_path):
     big = tmp_path / "big.txt"
     big.write_text("the old dog saw a red cat .\n" * 50_000)
     ends_quietly_into_head(f"tag -c {run} {big}")
+
+
+def test_inspect_shows_each_tag_and_how_sure_the_tagger_is(tagged, cli):
+    root, run = tagged
+    page = cli.ok("inspect", "-c", run, input="the can saw a cat .\n").stdout
+    assert page.count('<span class="t"') == 6 and "<sub>NOUN</sub>" in page and "https://" not in page
+    [row] = [json.loads(line) for line in cli.ok("inspect", "-c", run, "-f", "jsonl", "--top", "2",
+                                                  input="the can saw a cat .\n").stdout.splitlines()]
+    assert row["tokens"] == "the can saw a cat .".split() and row["tags"][0] == "DET" and 0 < row["probs"][0] <= 1

@@ -231,3 +231,14 @@ def test_shared_vocabulary_shares_the_embedding(translator, cli, tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["model"]["target_vocab_size"] == 0 and not (run / "target-vocab.json").exists()
     assert cli.ok("translate", "-c", run, input="ein hund\n\nkatze\n").stdout.count("\n") == 3  # the empty line too
+
+
+def test_inspect_shows_the_attention_of_each_translation(translator, cli):
+    root, run = translator
+    page = cli.ok("inspect", "-c", run, input="ein hund läuft\n").stdout
+    assert page.count("<table>") == 1 and "hund" in page and "https://" not in page
+    [row] = [json.loads(line) for line in cli.ok("inspect", "-c", run, "-f", "jsonl",
+                                                  input="ein hund läuft\n").stdout.splitlines()]
+    weights = np.array(row["attention"])
+    assert row["target_tokens"][-1] == "<eos>" and weights.shape == (len(row["target_tokens"]), len(row["source_tokens"]))
+    assert np.allclose(weights.sum(1), 1, atol=1e-3)

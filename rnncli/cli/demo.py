@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
+
 from rnncli.cli.app import START, command
 from rnncli.cli.common import info
 from rnncli.cli.declare import declared
@@ -31,7 +33,8 @@ def _sample_files(workdir: Path) -> dict[str, Path]:
 
 
 def _demo(args: DemoArgs) -> None:
-    """Tokenize, train an LSTM language model, generate from it, train a classifier and a tagger."""
+    """Tokenize, train an LSTM language model, generate from it, train a classifier and a tagger, and
+    write a page that shows inside the language model."""
     import rnncli
     from rnncli.tasks import task
     from rnncli.cli.train import run_training
@@ -63,7 +66,24 @@ def _demo(args: DemoArgs) -> None:
     print(" ".join(f"{word}/{tag}" for word, tag in tagger.tag([sentence])[0]), flush=True)
     entity = tagger.evaluate(files["entities-test.txt"])["entity"]
     info(f"entity F1 on {files['entities-test.txt']}: {entity['f1']:.3f} (rnncli evaluate -c {workdir / 'entities'} ...)")
+    page = workdir / "lm-inside.html"
+    info(f"== 6. inside the language model (rnncli inspect -c {lm_dir} ... --find quotes -o {page})")
+    _inside(lm, files["english-valid.txt"], page)
     info(f"done: runs are in {workdir}; try rnncli generate -c {lm_dir} --prompt \"Anna said\"")
+    info(f"open {page} in a browser: each character coloured by a unit of the network, its guesses under the pointer")
+    print(page, flush=True)
+
+
+def _inside(lm: Any, text: Path, page: Path) -> None:
+    """The inspect page of the language model on the validation text: the unit that follows
+    quotations best, found, and the model's next-character guesses."""
+    from rnncli.fileio import write_bytes
+    from rnncli.inside.report import html_of
+
+    found = lm.inspect(text.read_text(encoding="utf-8"), find=("quotes", "line-position"), max_chars=4000)
+    for feature, unit, r in found.found[::3]:
+        info(f"{feature}: unit {unit.name} follows it best, correlation {r:+.2f}")
+    write_bytes(page, html_of(found).encode("utf-8"))
 
 
 demo = command("demo", START)(declared(DemoArgs, _demo))

@@ -47,6 +47,7 @@ def _lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
     batch = f"batch {data['batch_size']}" + (f" x bptt {data['bptt']}" if data.get("bptt") else "")
     budget = f", time budget {loop['time_budget']:g}s" if loop.get("time_budget") else ""
     stop = f", patience {loop['patience']}" if loop.get("patience") else ""
+    stop += ", weights averaged from the first stall (--average)" if loop.get("average") else ""
     processes = f", {machine['world']} processes" if machine["world"] > 1 else ""
     seen = ", ".join(f"{v:,} {k.removesuffix('_seen')}" for k, v in facts["seen"].items())
     given = " ".join(_flag(k, plan["args"][k]) for k in plan["given"]) or "(none: every choice planned)"

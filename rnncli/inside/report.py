@@ -103,7 +103,12 @@ def _language_model(run: str, text: str, options: InspectOptions, say: Say, titl
     found = []
     for name in options.find:
         label, per_char = feature_of(name, trace_.text)
-        for unit, r in best_units(trace_.units, trace_.per_token(per_char), FOUND_PER_FEATURE):
+        per_token = trace_.per_token(per_char)
+        if np.ptp(per_token) == 0:
+            say(f"{label}: the same value at every token of this text (none of it has the feature, or all): "
+                "no unit can follow it")
+            continue
+        for unit, r in best_units(trace_.units, per_token, FOUND_PER_FEATURE):
             found.append((label, unit, r))
     for label in dict.fromkeys(f[0] for f in found):
         best = next(f for f in found if f[0] == label)

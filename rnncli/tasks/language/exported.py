@@ -11,6 +11,8 @@ import numpy as np
 from rnncli.infer.reading import WINDOW
 from rnncli.onnxrun import Exported
 
+LOG_PROB_FLOATS = 1 << 25  # log-probabilities one call may return (128 MB)
+
 
 class ExportedLanguageModel(Exported):
     columns: int | None = None
@@ -44,16 +46,29 @@ class ExportedLanguageModel(Exported):
         return [s[:, rows, :] for s in state]
 
     def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
-        inputs = np.asarray(inputs, dtype=np.int64)
-        log_probs, state = self._run(inputs, state or self.zero_state(inputs.shape[1]))
-        return np.take_along_axis(log_probs, np.asarray(targets)[:, :, None], axis=2)[..., 0], state
+        picked, _, state = self._targets(inputs, targets, state, ())
+        return picked, state
 
     def target_log_probs_features(self, inputs: np.ndarray, targets: np.ndarray,
                                   state: Any = None) -> tuple[np.ndarray, np.ndarray, Any]:
         """The same, and the states that predicted them (the graph's ``features``, the decoder's input)."""
-        inputs = np.asarray(inputs, dtype=np.int64)
-        log_probs, state, (features,) = self._outputs(inputs, state or self.zero_state(inputs.shape[1]), ("features",))
-        return np.take_along_axis(log_probs, np.asarray(targets)[:, :, None], axis=2)[..., 0], features, state
+        picked, (features,), state = self._targets(inputs, targets, state, ("features",))
+        return picked, features, state
+
+    def _targets(self, inputs: np.ndarray, targets: np.ndarray, state: Any,
+                 extra: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray], Any]:
+        """log P of ``targets`` (time, batch) after ``inputs``, a few steps per call where the
+        vocabulary is large: the graph gives every token's log-probability, and a window of 64
+        columns over 235k words would hold 15 GB of them at once."""
+        inputs, targets = np.asarray(inputs, dtype=np.int64), np.asarray(targets)
+        state = state or self.zero_state(inputs.shape[1])
+        steps = max(1, LOG_PROB_FLOATS // max(1, inputs.shape[1] * len(self.vocab)))
+        picked, more = [], []
+        for start in range(0, inputs.shape[0], steps):
+            log_probs, state, rest = self._outputs(inputs[start : start + steps], state, extra)
+            picked.append(np.take_along_axis(log_probs, targets[start : start + steps, :, None], axis=2)[..., 0])
+            more.append(rest)
+        return np.concatenate(picked), [np.concatenate(parts) for parts in zip(*more)], state
 
     @property
     def neural_cache(self) -> Any:

@@ -71,46 +71,26 @@ def lm_shapes(tokens: int, level: str, threads: int) -> Shapes:
 
 
 
-AWD_RATES = {"dropout": 0.4, "dropout_input": 0.4, "dropout_embed": 0.1, "dropout_weight": 0.4}
-AWD_AR, AWD_TAR = 2.0, 1.0
-AWD_STEPS = ((25.0, 1.0), (10.0, 0.5))  # (passes at least, share of AWD_RATES); fewer passes: none
+AWD_AR, AWD_TAR = 2.0, 1.0  # activation and temporal activation regularisation of word and subword models
 
 
-def regularisers(passes: float, level: str, dropout: float) -> dict[str, Any]:
-    """The AWD-LSTM regularisers of a word or subword model that will read its corpus ``passes``
-    times: a corpus read many times is memorised without them, one read a few times gains nothing
-    from them and learns more slowly with them. The rates come in three steps (none, half, all)
-    so that each default is a set of rates measured on validation (docs/defaults.md). Characters
-    keep plain dropout (``dropout`` on the input and output)."""
-    if level == "char":
-        return {"dropout": dropout, "dropout_input": dropout, "dropout_embed": 0.0, "dropout_weight": 0.0,
-                "locked": False, "ar": 0.0, "tar": 0.0}
-    strength = next((share for least, share in AWD_STEPS if passes >= least), 0.0)
-    rates = {name: round(rate * strength, 2) for name, rate in AWD_RATES.items()}
-    return {**rates, "locked": True, "ar": AWD_AR, "tar": AWD_TAR}
+def regularisers(level: str, dropout: float) -> dict[str, Any]:
+    """A language model's default regularisers: ``dropout`` (the corpus-size rule of lm_shapes) on
+    the input and the output, plain, with AR and TAR for word and subword models. The rest of the
+    AWD-LSTM set (locked dropout at its rates, whole words dropped, DropConnect) stays off: on the
+    three corpora of bench/word_lm.py, 0.5 to 60 passes in 400 s, every rate tried read worse on
+    validation than none (docs/defaults.md); the options turn each one on."""
+    word = level != "char"
+    return {"dropout": dropout, "dropout_input": dropout, "dropout_embed": 0.0, "dropout_weight": 0.0,
+            "locked": False, "ar": AWD_AR if word else 0.0, "tar": AWD_TAR if word else 0.0}
 
 
-def regularisers_of(args: TrainArgs, passes: float, level: str, dropout: float) -> dict[str, Any]:
+def regularisers_of(args: TrainArgs, level: str, dropout: float) -> dict[str, Any]:
     """The defaults above, each replaced by the option the user gave."""
     given = {"dropout": args.dropout, "dropout_input": args.input_dropout, "dropout_embed": args.embed_dropout,
              "dropout_weight": args.weight_dropout, "locked": args.locked_dropout, "ar": args.ar, "tar": args.tar}
-    defaults = regularisers(passes, level, given_or(args.dropout, dropout))
+    defaults = regularisers(level, given_or(args.dropout, dropout))
     return {name: given_or(given[name], value) for name, value in defaults.items()}
-
-
-def planned_passes(args: TrainArgs, tokens: int, machine: Machine, hidden: int, batch: int, bptt: int) -> float:
-    """How many times training will read the corpus: --epochs or --max-steps' windows, whichever
-    ends it first; under a --time-budget, the training rate measured here for this size over the
-    budget's training share; else (or before a rate is measured) the plan without a clock (about 3M tokens)."""
-    tokens = max(1, tokens)
-    bounds = ([float(args.epochs)] if args.epochs is not None else []) + (
-        [args.max_steps * batch * bptt / tokens] if args.max_steps is not None else [])
-    if bounds:
-        return min(bounds)
-    rate = dict(machine.rates).get(hidden)
-    if args.time_budget is not None and rate:
-        return rate * args.time_budget * TRAIN_SHARE / tokens
-    return float(unbounded_epochs(tokens))
 
 
 def budget_candidates(args: TrainArgs, facts: CorpusFacts, threads: int) -> tuple[int, ...]:
@@ -121,15 +101,6 @@ def budget_candidates(args: TrainArgs, facts: CorpusFacts, threads: int) -> tupl
     top = lm_shapes(facts.train_items, facts.level, threads).hidden
     return tuple(sorted({top, top * 3 // 4, top // 2}, reverse=True))
 
-
-
-def word_size(args: TrainArgs, facts: CorpusFacts, threads: int) -> tuple[int, ...]:
-    """The size to time before a word or subword model trains for a --time-budget with no
-    --epochs or --max-steps: how many passes the budget allows sets its regularisers."""
-    if facts.level == "char" or args.time_budget is None or args.epochs is not None or args.max_steps is not None \
-            or args.model == "ngram" or args.init_from:
-        return ()
-    return (args.hidden or lm_shapes(facts.train_items, facts.level, threads).hidden,)
 
 
 def lm_parameters(kind: str, vocab: int, embed: int, hidden: int, layers: int = 1) -> int:
@@ -227,13 +198,10 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
     batch = batch_size_of(args, shapes, machine)
     bptt = args.bptt or shapes.bptt
     hidden = args.hidden or shapes.hidden
-    passes = planned_passes(args, facts.train_items, machine, hidden, batch, bptt)
     model = checked(ModelConfig(task=TASK.name, kind=args.model or "lstm", vocab_size=facts.vocab_size,
                                embed=embed_width(args, shapes), hidden=hidden, layers=args.layers or shapes.layers,
-                               **regularisers_of(args, passes, facts.level, shapes.dropout),
+                               **regularisers_of(args, facts.level, shapes.dropout),
                                tie_weights=bool(args.tie_weights), cutoffs=softmax_cutoffs(args, facts.vocab_size)))
-    if facts.level != "char":
-        notes.append(f"regularisers for about {passes:.1f} passes over the corpus: {model.dropout_summary()}")
     data = DataPlan(batch_size=batch, bptt=bptt, valid=args.valid,
                     holdout=0.0 if args.valid else lm_holdout(facts.train_items + facts.valid_items),
                     shift_windows=given_or(args.shift_windows, facts.level != "char"))
@@ -284,12 +252,11 @@ def outcome(final: dict[str, Any], best: dict[str, Any]) -> str:
 
 
 def measure(machine: Machine, device: "torch.device", args: TrainArgs, data: Any) -> Machine:
-    """Training speed of the sizes the planner may choose between for this budget (see
-    fit_to_budget), or of a word or subword model's one size (its passes set its regularisers)."""
+    """Training speed of the sizes the planner may choose between for this budget (see fit_to_budget)."""
     from rnncli.calibrate import training_rate
     from rnncli.corpus import class_counts
 
-    sizes = budget_candidates(args, data.facts, machine.threads) or word_size(args, data.facts, machine.threads)
+    sizes = budget_candidates(args, data.facts, machine.threads)
     if not sizes:
         return machine
     shapes = lm_shapes(data.facts.train_items, data.facts.level, machine.threads)
