@@ -207,3 +207,22 @@ def test_classify_batches_as_the_library_does():
 
     default = inspect.signature(classify).parameters["batch_size"].default
     assert default == INFERENCE_BATCH
+
+
+def test_a_large_vocabulary_is_read_a_few_steps_per_call(cli, tmp_path, monkeypatch):
+    """The export's log-probabilities cover the whole vocabulary at every position: past a bound the
+    engine reads fewer steps per call, with the state carried, and the figures stay the same."""
+    from rnncli.onnxrun import open_export
+    from rnncli.tasks.language import exported
+
+    run = tmp_path / "lm"
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--level", "char", *TINY)
+    cli.ok("export", "-c", run)
+    engine = open_export(run / "onnx")
+    rng = np.random.default_rng(0)
+    inputs, targets = rng.integers(4, 40, size=(9, 3)), rng.integers(4, 40, size=(9, 3))
+    whole, _, state = engine.target_log_probs_features(inputs, targets)
+    monkeypatch.setattr(exported, "LOG_PROB_FLOATS", 2 * 3 * len(engine.vocab))  # two steps per call
+    parts, features, state_parts = engine.target_log_probs_features(inputs, targets)
+    assert features.shape[:2] == (9, 3)
+    assert np.allclose(whole, parts, atol=1e-5) and all(np.allclose(a, b, atol=1e-5) for a, b in zip(state, state_parts))

@@ -16,7 +16,8 @@ def _inspect(args: InspectArgs) -> None:
     units that follow a feature), a classifier's evidence, a tagger's confidence, a translation's
     attention; one self-contained HTML page (or --format png / jsonl)."""
     from rnncli.errors import ConfigError
-    from rnncli.inside.report import InspectOptions, html_of, inspect_run, png_of, rows_of
+    from rnncli.inside.opening import inspect_run
+    from rnncli.inside.report import InspectOptions, html_of, png_of, rows_of
     from rnncli.text.reader import LineReader
 
     fmt = args.format or {".png": "png", ".jsonl": "jsonl"}.get(Path(args.output or "").suffix.lower(), "html")

@@ -54,9 +54,10 @@ def occlusion(engine: Any, texts: Sequence[str]) -> list[Evidence]:
 
 
 def strongest_tokens(evidence: Sequence[Evidence], label: int, count: int = 20,
-                     least: int = 2) -> list[tuple[str, float, int]]:
-    """Over many texts, the tokens whose removal lowers ``label``'s probability most on average
-    (tokens seen at least ``least`` times), with that mean effect and how often they were seen."""
+                     least: int = 5) -> list[tuple[str, float, int]]:
+    """Over many texts, the tokens whose removal lowers ``label``'s probability most on average,
+    with that mean effect and how often they were seen; only tokens seen at least ``least`` times
+    (one message's chance word would otherwise lead the list)."""
     effects: dict[str, list[float]] = defaultdict(list)
     for text in evidence:
         for piece, effect in zip(text.pieces, text.effects[:, label]):

@@ -70,34 +70,26 @@ def parse_unit(name: str) -> Unit:
     return Unit(kind[0], int(kind[1:]), int(index))
 
 
-def inspect_run(run: str, text: str, options: InspectOptions = InspectOptions(), say: Say = lambda m: None,
-                device: str = "auto", threads: int | None = None) -> Inspection:
-    """Read ``text`` with the run and keep what its task shows."""
-    from rnncli.run.directory import RunDir
-
-    options = options.check()
+def check_run(config: Any, options: InspectOptions, text: str) -> str:
+    """What inspect refuses (an empty text; a counted model; --find on a run that is not a language
+    model); the model's shape in words."""
     if not text.strip():
         raise InputError("nothing to inspect: the text is empty")
-    config = RunDir(run).load_config()
     if config.model.kind in ("ngram", "hmm"):
         raise ConfigError(f"a {config.model.kind} run is counted, not a network: there is nothing inside to show")
     if options.find and config.task != "lm":
         raise ConfigError("--find ranks a language model's units; this run is a " + config.task + " run")
     m = config.model
-    shape = f"{m.kind}, hidden {m.hidden} x {m.layers}" if m.kind != "cnn" else "cnn"
-    title = f"rnncli inspect: {run}"
-    if config.task == "lm":
-        return _language_model(run, text, options, say, title, shape, device)
-    return _through_engine(run, config.task, text, options, say, title, shape, device, threads)
+    return f"{m.kind}, hidden {m.hidden} x {m.layers}" if m.kind != "cnn" else "cnn, Kim's filters of widths 3, 4, 5"
 
 
-def _language_model(run: str, text: str, options: InspectOptions, say: Say, title: str, shape: str,
-                    device: str) -> Inspection:
+def language_model(model: Any, vocab: Any, text: str, options: InspectOptions, title: str, shape: str,
+                   say: Say = lambda m: None) -> Inspection:
+    """A language model's network (torch) read over ``text``: the units --find ranks, and those a
+    page carries."""
     from rnncli.inside.lm import trace
-    from rnncli.run.weights import load_run
 
-    loaded = load_run(run)
-    trace_ = trace(loaded.model.cpu(), loaded.vocab, text, options.max_chars, options.top)
+    trace_ = trace(model.cpu(), vocab, text, options.max_chars, options.top)
     if not trace_.pieces:
         raise InputError("nothing to inspect: the text has no tokens")
     found = []
@@ -116,7 +108,7 @@ def _language_model(run: str, text: str, options: InspectOptions, say: Say, titl
             + ("" if abs(best[2]) >= 0.5 else " (no unit reaches |r| 0.5 on this text)"))
     shown = _shown_units(trace_, [f[1] for f in found] + [parse_unit(u) for u in options.units])
     bits = float(np.mean(trace_.surprisal))
-    meta = (f"{shape}, {loaded.vocab.level} vocabulary of {len(loaded.vocab):,}; {len(trace_.pieces):,} tokens, "
+    meta = (f"{shape}, {vocab.level} vocabulary of {len(vocab):,}; {len(trace_.pieces):,} tokens, "
             f"{bits:.3f} bits per token")
     notice = (f"the text was cut at the line where {options.max_chars:,} characters end: {trace_.cut:,} characters "
               "are not shown (--max-chars)") if trace_.cut else ""
@@ -146,35 +138,31 @@ def _shown_units(trace: Any, wanted: list[Unit]) -> list[Unit]:
     return shown
 
 
-def _through_engine(run: str, task: str, text: str, options: InspectOptions, say: Say, title: str, shape: str,
-                    device: str, threads: int | None) -> Inspection:
-    from rnncli.serving import serving
-
+def through_engine(engine: Any, task: str, text: str, options: InspectOptions, title: str, shape: str) -> Inspection:
+    """A classifier's, tagger's or translation model's answers to each line of ``text``, from any
+    engine that serves the run (torch or its ONNX export)."""
     lines, cut = _lines(text, options.max_chars)
     notice = (f"the input was cut after {len(lines):,} lines: {cut:,} characters are not shown (--max-chars)"
               if cut else "")
-    with serving(run, task, "best", device, threads, say) as engine:
-        meta = f"{shape}, {engine.vocab.level} vocabulary of {len(engine.vocab):,}; {len(lines):,} lines"
-        found = Inspection(task, title, meta, notice)
-        if task == "classify":
-            from rnncli.inside.evidence import occlusion
+    meta = f"{shape}, {engine.vocab.level} vocabulary of {len(engine.vocab):,}; {len(lines):,} lines"
+    found = Inspection(task, title, meta, notice)
+    if task == "classify":
+        from rnncli.inside.evidence import occlusion
 
-            found.labels = list(engine.labels)
-            found.evidence = occlusion(engine, _unlabelled(lines, found.labels))
-            found.meta += "; evidence by occlusion (each token taken out in turn)"
-        elif task == "tag":
-            from rnncli.tasks.tagging.inference import decode
+        found.labels = list(engine.labels)
+        found.evidence = occlusion(engine, _unlabelled(lines, found.labels))
+        found.meta += "; evidence by occlusion (each token taken out in turn)"
+    elif task == "tag":
+        from rnncli.infer.batching import INFERENCE_BATCH
 
-            sentences = [line.split() for line in lines]
-            found.tagged = [[(token, tag, p, top) for token, (tag, p, top) in zip(words, tags)]
-                            for words, tags in zip(sentences, decode(engine, sentences, top=options.top))]
-        else:
-            from rnncli.tasks.translation.inference import SearchOptions, translate
-
-            for t in translate(engine, lines, SearchOptions(attention=True)):
-                if t.attention is not None:
-                    found.alignments.append((engine.vocab.pieces(t.source_ids),
-                                             engine.target_vocab.pieces(t.ids) + ["<eos>"], t.attention))
+        sentences = [line.split() for line in lines]
+        found.tagged = [[(token, tag, p, top) for token, (tag, p, top) in zip(words, tags)]
+                        for words, tags in zip(sentences, engine.tag(sentences, INFERENCE_BATCH, top=options.top))]
+    else:
+        for t in engine.translate(lines, attention=True):
+            if t.attention is not None:
+                found.alignments.append((engine.vocab.pieces(t.source_ids),
+                                         engine.target_vocab.pieces(t.ids) + ["<eos>"], t.attention))
     return found
 
 
@@ -210,7 +198,8 @@ def html_of(found: Inspection) -> str:
     if found.task == "classify":
         from rnncli.inside.evidence import strongest_tokens
 
-        strongest = {label: strongest_tokens(found.evidence, k, 10) for k, label in enumerate(found.labels)}
+        least = 5 if len(found.evidence) >= 50 else 1  # a few texts: every token they hold
+        strongest = {label: strongest_tokens(found.evidence, k, 10, least) for k, label in enumerate(found.labels)}
         return page.classifier_page(found.evidence, found.labels, found.title, found.meta, found.notice, strongest)
     if found.task == "tag":
         return page.tagger_page(found.tagged, found.title, found.meta, found.notice)

@@ -10,9 +10,14 @@ def surfaces(vocab: Vocab, line: str, ids: list[int]) -> list[str]:
     after them, subword pieces with their leading space."""
     if vocab.level == "word" and hasattr(vocab, "words"):
         words = vocab.words(line)  # type: ignore[attr-defined]
-        if len(words) == len(ids):
-            return [w + " " for w in words]
+        if len(words) >= len(ids):  # one id per word; a classifier may have cut the text
+            return [w + " " for w in words[: len(ids)]]
     if vocab.level == "char":
+        pieces = []  # a character the vocabulary lacks is spelled as its bytes: itself on the first
+        for char in line:
+            pieces += [char] + [""] * (len(vocab.encode(char)) - 1)
+        if len(pieces) == len(ids):
+            return pieces
         return [vocab.tokens[i] for i in ids]
     return [vocab.tokens[i].replace(META_SPACE, " ") if i > EOS else vocab.tokens[i] for i in ids]
 
