@@ -1,13 +1,17 @@
-"""The options of ``rnncli inspect``, declared once (:mod:`rnncli.opts`)."""
+"""The options of ``rnncli inspect``, declared once (:mod:`rnncli.opts`); no numpy, so ``--help``
+and the other commands start fast."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from rnncli.infer.options import device_option, run_option
-from rnncli.inside.report import FORMATS, MAX_CHARS
 from rnncli.opts import command_option, encoding_option, errors_option, threads_option
 from rnncli.text.reader import STDIN
+
+
+FORMATS = ("html", "png", "jsonl")
+MAX_CHARS = 10_000  # characters read by default: a page of 10,000 stays under 5 MB and renders in seconds
 
 
 @dataclass(frozen=True)

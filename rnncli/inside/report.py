@@ -21,9 +21,8 @@ import numpy as np
 
 from rnncli.errors import ConfigError, InputError
 from rnncli.inside.features import Unit, best_units, feature_of
+from rnncli.inside.options import MAX_CHARS
 
-FORMATS = ("html", "png", "jsonl")
-MAX_CHARS = 10_000
 FOUND_PER_FEATURE = 3
 Say = Callable[[str], None]
 
