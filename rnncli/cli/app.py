@@ -117,5 +117,5 @@ def register_commands() -> None:
         importlib.import_module(f"rnncli.cli.{name}")
     for spec in tasks().values():
         spec.part("commands")
-    for name in ("evaluate", "vectors", "info", "lecture", "inspect", "export"):
+    for name in ("evaluate", "vectors", "info", "lecture", "inspect", "export", "serve"):
         importlib.import_module(f"rnncli.cli.{name}")

@@ -34,6 +34,11 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "rnncli evaluate -c run valid.txt",
         "rnncli evaluate -c run test.tsv --json | jq .accuracy",
     ),
+    "serve": (
+        "pip install 'rnncli[serve]'; rnncli serve -c spam -c lm --port 8000   # then open http://127.0.0.1:8000/",
+        "curl -s localhost:8000/v1/classify -d '{\"model\": \"spam\", \"texts\": [\"win a prize now\"]}'",
+        "curl -sN localhost:8000/v1/generate -d '{\"model\": \"lm\", \"prompt\": \"The \", \"stream\": true}'",
+    ),
     "export": (
         "rnncli export -c run   # run/onnx: classify and generate then start without torch",
         "rnncli export -c run -o deploy/ --quantize int8 --check valid.txt",

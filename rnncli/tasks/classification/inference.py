@@ -19,13 +19,13 @@ def classify(engine: ClassifierEngine, texts: Sequence[str], top: int | None = N
     ``threshold`` only); an empty text gets no label. A multi-label classifier gives every label at
     or above its threshold (the run's, unless ``threshold`` is given; ``top`` caps them)."""
     texts = list(texts)
-    probs = _probs(engine, texts, batch_size)
+    probs = probabilities(engine, texts, batch_size)
     if engine.multi_label and threshold is None:
         threshold = engine.thresholds()
     return top_labels(texts, probs, engine.labels, top, threshold, engine.multi_label)
 
 
-def _probs(engine: ClassifierEngine, texts: Sequence[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
+def probabilities(engine: ClassifierEngine, texts: Sequence[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
     from rnncli.corpus import featurize
 
     return predict(engine, featurize(engine.vocab, texts, engine.max_len), batch_size)
@@ -66,7 +66,7 @@ def evaluate(engine: ClassifierEngine, path: str, options: EvaluateOptions) -> d
              "(single-label classifier)")
     all_labels = list(labels) + unseen
     index = {label: k for k, label in enumerate(all_labels)}
-    probs = _probs(engine, [e.text for e in labelled.examples])
+    probs = probabilities(engine, [e.text for e in labelled.examples])
     at = {}
     if k is not None:
         from rnncli.scores import at_k
@@ -100,7 +100,7 @@ def _multilabel_report(engine: ClassifierEngine, labelled: Any, k: int | None, w
     gold = np.zeros((len(labelled.examples), len(all_labels)), dtype=bool)
     for row, example in enumerate(labelled.examples):
         gold[row, [column[label] for label in example.labels]] = True
-    probs = _probs(engine, [e.text for e in labelled.examples])
+    probs = probabilities(engine, [e.text for e in labelled.examples])
     probs = np.concatenate([probs, np.zeros((len(probs), len(unseen)), probs.dtype)], axis=1)
     per_label = np.ndim(threshold) > 0
     cut = np.concatenate([threshold, np.full(len(unseen), 0.5)]) if per_label else threshold
