@@ -10,6 +10,8 @@ selected row by row here, whatever library holds them.
 
 from __future__ import annotations
 
+import sys
+
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
 
@@ -82,7 +84,8 @@ def translate_ids(engine: Any, sources: Sequence[list[int]], beam: int = 1,
     order; sources are searched in batches of similar length."""
     options = (options or SearchOptions(beam=beam)).check()
     results: list[Any] = [None] * len(sources)
-    for chosen, tokens, lengths in length_batches(sources, options.batch_size):
+    # rows by count only: the decoder's steps, not the source's padding, cost most of a search
+    for chosen, tokens, lengths in length_batches(sources, options.batch_size, max_tokens=sys.maxsize):
         for i, hypothesis in zip(chosen, _search(engine, tokens, lengths, options)):
             results[i] = (hypothesis.ids, hypothesis.total, hypothesis.attention)
     return results
