@@ -15,6 +15,7 @@ import encode
 import generate
 import quality
 import serve
+import serve_load
 import tag
 import train
 import translate
@@ -29,7 +30,7 @@ def main() -> None:
     print(f"rnncli benchmarks{' (--quick)' if quick else ''}: {machine()}")
     rows = []
     for name, module in (("encode", encode), ("train", train), ("generate", generate),
-                         ("classify", classify), ("serve", serve), ("tag", tag), ("translate", translate),
+                         ("classify", classify), ("serve", serve), ("serve_load", serve_load), ("tag", tag), ("translate", translate),
                          ("workflows", workflows),
                          ("quality", quality)):
         if name in skip:

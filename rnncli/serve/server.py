@@ -23,6 +23,7 @@ from rnncli.serve.options import LOCAL_HOSTS, ServeArgs
 
 Say = Callable[[str], None]
 SETTINGS_ENV = "RNNCLI_SERVE_SETTINGS"  # the workers' arguments, as JSON
+ACCEPTED_GRACE = 0.25  # seconds between closing the listener and closing idle connections
 EXTRA = "rnncli serve needs the serve extra: pip install 'rnncli[serve]'"
 
 
@@ -59,6 +60,15 @@ def _server_class() -> Any:
         async def startup(self, sockets: list[socket.socket] | None = None) -> None:
             self._loop = asyncio.get_running_loop()
             await super().startup(sockets)
+
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            """Stop listening, give connections just accepted a moment to deliver their request (they
+            are then answered like any in flight), then uvicorn's drain: idle connections close, the
+            others after their answer."""
+            for server in self.servers:
+                server.close()
+            await asyncio.sleep(ACCEPTED_GRACE)
+            await super().shutdown(sockets)
 
         def _hup(self, sig: int, frame: Any) -> None:
             hook = self.on_hup
