@@ -3,7 +3,8 @@
 
 SIGTERM and SIGINT stop accepting, let the requests in flight finish, and exit 0 (uvicorn itself
 would re-raise the signal and die by it); SIGHUP reopens every run (a replaced export is picked
-up) while requests go on. With several workers the supervisor restarts them one by one on SIGHUP.
+up) while requests go on. With several workers, uvicorn's supervisor passes SIGTERM on to them
+(each drains) and on SIGHUP replaces them one by one, each new one serving before an old one goes.
 """
 
 from __future__ import annotations
@@ -128,13 +129,19 @@ def serve(args: ServeArgs, say: Say = lambda message: None) -> None:
         finally:
             app.state.service.close()
         return
+    import inspect
+
+    import uvicorn
     from uvicorn.supervisors import Multiprocess
 
     os.environ[SETTINGS_ENV] = json.dumps(dataclasses.asdict(args))
     config = _config("rnncli.serve.server:app_from_environment", args, factory=True, workers=args.workers)
     say(f"{args.workers} workers, each opening {len(args.run)} run(s)")
     say(f"listening on http://{_url_host(host)}:{port}")
-    Multiprocess(config, target=_server_class()(config).run, sockets=[sock]).run()
+    older = "target" in inspect.signature(Multiprocess).parameters  # uvicorn before 0.30 takes the server's run
+    supervisor = Multiprocess(config, target=uvicorn.Server(config).run, sockets=[sock]) if older \
+        else Multiprocess(config, sockets=[sock])
+    supervisor.run()
 
 
 def app_from_environment() -> Any:
