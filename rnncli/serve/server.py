@@ -68,6 +68,8 @@ def _server_class() -> Any:
             others after their answer."""
             for server in self.servers:
                 server.close()
+            for sock in sockets or ():  # the listener is ours too: closed, new connections are refused
+                sock.close()
             await asyncio.sleep(ACCEPTED_GRACE)
             await super().shutdown(sockets)
 
