@@ -26,7 +26,7 @@ def _seconds(command: list[str], stdin: bytes = b"") -> float:
     return time.perf_counter() - began
 
 
-def _train(run: Path, *args: str) -> Path:
+def train_run(run: Path, *args: str) -> Path:
     done = rnncli("train", *args, "-o", str(run), "-q", "--force")
     if done.returncode:
         raise RuntimeError(done.stderr.decode())
@@ -85,7 +85,7 @@ def generation(work: Path, quick: bool) -> list[Row]:
     from rnncli.infer.sampling import SamplingOptions, generate
     from rnncli.onnxrun import open_export
 
-    run = _train(work / "char512", str(DATA / "tinyshakespeare" / "train.txt"), "--level", "char", "--hidden",
+    run = train_run(work / "char512", str(DATA / "tinyshakespeare" / "train.txt"), "--level", "char", "--hidden",
                  "512", "--max-steps", "1")
     loaded = load_run(run)
     export_run(loaded, work / "fp32")
@@ -116,7 +116,7 @@ def generation(work: Path, quick: bool) -> list[Row]:
 def int8_cost(work: Path, quick: bool) -> list[Row]:
     """bpc of a tinyshakespeare character model on its validation text, fp32 export against int8."""
     d = DATA / "tinyshakespeare"
-    run = _train(work / "ts", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char",
+    run = train_run(work / "ts", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char",
                  "--time-budget", "60" if quick else "120")
     done = rnncli("export", "-c", str(run), "-o", str(work / "ts-int8"), "--quantize", "int8", "--check",
                   str(d / "valid.txt"), text=True)
@@ -130,7 +130,7 @@ def run(quick: bool = False) -> list[Row]:
     if not (DATA / "sms_spam" / "train.tsv").is_file() or not (DATA / "tinyshakespeare").is_dir():
         return [Row("serving", "skipped", "data absent", None)]
     work = Path(tempfile.mkdtemp(prefix="rnncli-serve-"))
-    classifier = _train(work / "sms", str(DATA / "sms_spam" / "train.tsv"), "--task", "classify", "--time-budget",
+    classifier = train_run(work / "sms", str(DATA / "sms_spam" / "train.tsv"), "--task", "classify", "--time-budget",
                         "30" if quick else "60")
     return [*startup(work, classifier, quick), *throughput(work, classifier), *generation(work, quick),
             *int8_cost(work, quick)]

@@ -26,15 +26,9 @@ import time
 from pathlib import Path
 
 from common import DATA, ROOT, Row, print_table, rnncli
+from serve import train_run as train
 
 CLIENTS, STREAMS, HOSTILE = 32, 8, 10_000
-
-
-def train(run: Path, *args: str) -> Path:
-    done = rnncli("train", *args, "-o", str(run), "-q", "--force")
-    if done.returncode:
-        raise RuntimeError(done.stderr.decode())
-    return run
 
 
 class Server:

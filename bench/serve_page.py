@@ -17,7 +17,8 @@ from pathlib import Path
 
 from common import DATA, ROOT, rnncli
 from inspect_page import chromium
-from serve_load import Server, train
+from serve import train_run as train
+from serve_load import Server
 
 FIGURE = ROOT / "docs" / "figures" / "serve.png"
 

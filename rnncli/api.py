@@ -137,15 +137,13 @@ class Run:
                  beam: int | None = None, best_of: int | None = None, length_penalty: float = 1.0) -> list[str]:
         """Continuations of ``prompt`` (without it), as ``rnncli generate``: one per sample, or with
         ``beam`` (beam search) or ``best_of`` (the most likely of N samples) the one found."""
-        from rnncli.infer.sampling import SamplingOptions, sample_texts
-        from rnncli.infer.search import Search, ranked
+        from rnncli.infer.sampling import SamplingOptions
+        from rnncli.infer.search import Search, generations
 
         self.require("lm")
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
         search = Search(beam, best_of, length_penalty).check(num_samples)
-        if search:
-            return [text for text, _, _ in ranked(self.engine, self.vocab, prompt, options, search)[:1]]
-        return [text for text, _ in sample_texts(self.engine, self.vocab, prompt, options, num_samples)]
+        return [text for text, _, _ in generations(self.engine, self.vocab, prompt, options, search, num_samples)]
 
     def tag(self, sentences: Iterable[str | Sequence[str]], batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, str]]]:
         """(token, tag) pairs of each sentence, as ``rnncli tag``: a sentence is a list of tokens,

@@ -210,12 +210,15 @@ def test_a_full_queue_is_refused_and_a_caller_that_left_is_dropped():
 
 
 def test_busy_and_slow_answers_are_503_with_retry_after(runs, monkeypatch):
-    from rnncli.serve import answers
+    import dataclasses
 
-    def stuck(run):
+    from rnncli.tasks.classification import serving
+
+    def stuck(run, options):
         return lambda texts: time.sleep(0.5) or [None] * len(texts)
 
-    monkeypatch.setattr(answers, "compute_classify", stuck)
+    slow = dataclasses.replace(serving.CLASSIFY, compute=stuck)
+    monkeypatch.setattr(serving, "endpoints", lambda: {"classify": slow, "embed": serving.EMBED})
     with client([runs / "topics"], timeout=0.1) as c:
         answer = c.post("/v1/classify", json={"texts": ["a"]})
         assert answer.status_code == 503 and answer.headers["retry-after"] == "1"
@@ -293,3 +296,16 @@ def test_the_command_line(runs, cli, monkeypatch):
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "uvicorn" else real(name, *a))
     assert_one_error(cli("serve", "-c", runs / "topics"), 2, "pip install 'rnncli[serve]'")
+
+
+def test_a_translation_run_answers_what_translate_prints(tmp_path, cli):
+    from tests.test_translation import pairs_file
+
+    pairs_file(tmp_path / "train.tsv", 200, 0)
+    run = tmp_path / "de-en"
+    cli.ok("train", tmp_path / "train.tsv", "-o", run, "--max-steps", "5", "--model", "gru", *TINY)
+    with client([run]) as c:
+        found = c.post("/v1/translate", json={"texts": ["ein hund läuft"], "beam": 2}).json()["results"]
+        assert c.get("/v1/models").json()["models"][0]["endpoints"] == ["translate"]
+    by_cli = json.loads(cli.ok("translate", "-c", run, "--beam", "2", "--format", "jsonl", input="ein hund läuft\n").stdout)
+    assert found == [by_cli]

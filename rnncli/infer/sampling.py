@@ -102,6 +102,17 @@ def sample_texts(lm: Stepping, vocab: Vocab, prompt: str, options: SamplingOptio
     return [(decoded(vocab, row), len(row)) for row in rows]
 
 
+def sample_pieces(lm: Stepping, vocab: Vocab, prompt: str, options: SamplingOptions) -> Iterator[str]:
+    """One sample's continuation of ``prompt``, as text, piece by piece as its tokens decode (a
+    piece is empty where a token does not end a character yet): what a stream writes."""
+    decoder = StreamDecoder(vocab)
+    for tokens in generate(lm, vocab.encode(prompt), options, 1):
+        yield decoder.feed(int(tokens[0]))
+    tail = decoder.flush()
+    if tail:
+        yield tail
+
+
 def decoded(vocab: Vocab, ids: list[int]) -> str:
     """Generated ids as text, as it streams: each ``<eos>`` a line end."""
     decoder = StreamDecoder(vocab)

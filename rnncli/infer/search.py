@@ -10,7 +10,7 @@ import numpy as np
 
 from rnncli.errors import ConfigError
 from rnncli.infer.engine import Stepping
-from rnncli.infer.sampling import SamplingOptions, decoded, generate
+from rnncli.infer.sampling import SamplingOptions, decoded, generate, sample_texts
 from rnncli.text.vocab import BOS, EOS, PAD, Vocab
 
 
@@ -120,6 +120,15 @@ def ranked(lm: Stepping, vocab: Vocab, prompt: str, options: SamplingOptions,
     else:
         found = best_of(lm, ids, options, search.best_of or 1)
     return [(decoded(vocab, sequence), len(sequence), total) for sequence, total in found]
+
+
+def generations(lm: Stepping, vocab: Vocab, prompt: str, options: SamplingOptions, search: Search,
+                num_samples: int = 1) -> list[tuple[str, int, float | None]]:
+    """Continuations of ``prompt`` as (text, tokens, total log-probability or None): the one beam
+    search or best-of finds, or each of ``num_samples`` samples (their totals not computed)."""
+    if search:
+        return [(text, tokens, total) for text, tokens, total in ranked(lm, vocab, prompt, options, search)[:1]]
+    return [(text, tokens, None) for text, tokens in sample_texts(lm, vocab, prompt, options, num_samples)]
 
 
 @dataclass

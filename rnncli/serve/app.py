@@ -13,7 +13,7 @@ import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, Iterator
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -22,17 +22,15 @@ from starlette.responses import HTMLResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from rnncli.errors import RnncliError
-from rnncli.serve import answers
 from rnncli.serve.batching import Batcher, Busy
+from rnncli.serve.endpoints import Compute, Streamed
 from rnncli.serve.metrics import Metrics
 from rnncli.serve.options import ServeArgs
-from rnncli.serve.requests import HttpError, Limits, boolean, choice, integer, number, read_json, string, texts, \
-    unknown_fields
+from rnncli.serve.requests import HttpError, Limits, read_json, unknown_fields
 from rnncli.serve.runs import ServedRun
 
 log = logging.getLogger("rnncli.serve")
 RETRY_AFTER = "1"
-MAX_SAMPLES, MAX_BEAM, MAX_TOP = 64, 64, 100
 
 
 def json_response(value: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -54,9 +52,11 @@ class Service:
         self.compute_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rnncli-batch")
         self.stream_pool = ThreadPoolExecutor(max_workers=32, thread_name_prefix="rnncli-stream")
         self.batchers: dict[tuple[Any, ...], Batcher] = {}
-        self.streams: dict[str, int] = {name: 0 for name in runs}
+        self._fields: dict[int, tuple[str, ...]] = {}
+        self.generating: dict[str, int] = {name: 0 for name in runs}  # generations running, per run
 
-    def run_of(self, body: dict[str, Any], endpoint: str) -> ServedRun:
+    def run_of(self, body: dict[str, Any], endpoint: str) -> tuple[ServedRun, Any]:
+        """The run a body names (or the one served) and its declaration of ``endpoint``."""
         name = body.get("model")
         if name is None:
             if len(self.runs) > 1:
@@ -67,7 +67,14 @@ class Service:
         if endpoint not in run.endpoints:
             raise HttpError(400, f"model {run.name!r} is a {run.task} run: it answers {', '.join(run.endpoints)}, "
                                  f"not {endpoint}")
-        return run
+        return run, run.endpoints[endpoint]
+
+    def field_names(self, declared: Any) -> tuple[str, ...]:
+        """The body fields an endpoint reads (its schema is built once, not per request)."""
+        names = self._fields.get(id(declared))
+        if names is None:
+            names = self._fields[id(declared)] = tuple(declared.fields(self.limits))
+        return names
 
     def named(self, name: Any) -> str:
         if not isinstance(name, str):
@@ -77,7 +84,7 @@ class Service:
         return name
 
     async def batched(self, run: ServedRun, endpoint: str, key: tuple[Any, ...], items: list[Any],
-                      compute: Callable[[], answers.Compute]) -> list[Any]:
+                      compute: Callable[[], Compute]) -> list[Any]:
         """``items`` computed with those of concurrent requests of the same run, endpoint and key."""
         batcher = self.batchers.get((run.name, endpoint, key))
         if batcher is None:
@@ -94,7 +101,7 @@ class Service:
             run = self.runs[name]
             changed = await loop.run_in_executor(None, run.reload)
             done.append({"name": name, "engine": run.engine.variant, "changed": changed})
-            log.warning("reloaded %s (%s)", name, run.engine.variant)
+            log.warning("reloaded %s (%s%s)", name, run.engine.variant, "" if changed else ", unchanged on disk")
         return done
 
     def close(self) -> None:
@@ -132,112 +139,42 @@ def endpoint(name: str, handler: Handler, service: Service) -> Callable[[Request
     return route
 
 
-async def classify(service: Service, request: Request) -> Response:
+async def answer(service: Service, request: Request, name: str) -> Response:
+    """``POST /v1/<name>``: the body checked, then answered as the named run's task declares."""
     body = await read_json(request, service.limits)
-    unknown_fields(body, ("texts", "k", "threshold"))
-    run = service.run_of(body, "classify")
-    items = texts(body, service.limits)
-    k = integer(body, "k", None, 1, MAX_TOP)
-    threshold = number(body, "threshold", None, 0.0, 1.0)
-    probs = await service.batched(run, "classify", (), items, lambda: answers.compute_classify(run))
-    return json_response({"model": run.name, "results": answers.answer_classify(run, items, probs, k, threshold)})
+    run, declared = service.run_of(body, name)
+    unknown_fields(body, service.field_names(declared))
+    if isinstance(declared, Streamed):
+        return await generation(service, run, declared, declared.read(body, service.limits))
+    items, options = declared.read(body, service.limits)
+    found = await service.batched(run, name, tuple(options[k] for k in declared.keyed), items,
+                                  lambda: declared.compute(run, options))
+    return json_response({"model": run.name, **declared.answer(run, items, found, options)})
 
 
-async def score(service: Service, request: Request) -> Response:
-    body = await read_json(request, service.limits)
-    unknown_fields(body, ("texts", "per_token", "cache"))
-    run = service.run_of(body, "score")
-    items = texts(body, service.limits)
-    per_token = boolean(body, "per_token", False)
-    cache = choice(body, "cache", "auto", ("auto", "none", "unigram", "neural"))
-    records = await service.batched(run, "score", (per_token, cache), items,
-                                    lambda: answers.compute_score(run, per_token, cache))
-    return json_response({"model": run.name, "results": records})
-
-
-async def embed(service: Service, request: Request) -> Response:
-    body = await read_json(request, service.limits)
-    unknown_fields(body, ("texts",))
-    run = service.run_of(body, "embed")
-    items = texts(body, service.limits)
-    vectors = await service.batched(run, "embed", (), items, lambda: answers.compute_embed(run))
-    return json_response({"model": run.name, "vectors": vectors})
-
-
-async def tag(service: Service, request: Request) -> Response:
-    body = await read_json(request, service.limits)
-    unknown_fields(body, ("texts", "top"))
-    run = service.run_of(body, "tag")
-    sentences = [text.split() for text in texts(body, service.limits)]
-    top = integer(body, "top", 1, 1, MAX_TOP) or 1
-    found = await service.batched(run, "tag", (top,), sentences, lambda: answers.compute_tag(run, top))
-    return json_response({"model": run.name, "results": found})
-
-
-async def translate(service: Service, request: Request) -> Response:
-    body = await read_json(request, service.limits)
-    unknown_fields(body, ("texts", "beam", "length_penalty"))
-    run = service.run_of(body, "translate")
-    items = texts(body, service.limits)
-    beam = integer(body, "beam", 1, 1, MAX_BEAM) or 1
-    penalty = number(body, "length_penalty", 1.0, 0.0, 10.0) or 0.0
-    found = await service.batched(run, "translate", (beam, penalty), items,
-                                  lambda: answers.compute_translate(run, beam, penalty))
-    return json_response({"model": run.name, "results": found})
-
-
-GENERATE_FIELDS = ("prompt", "max_tokens", "temperature", "top_k", "top_p", "seed", "num_samples", "stop_at_eos",
-                   "beam", "best_of", "length_penalty", "stream")
-
-
-async def generate(service: Service, request: Request) -> Response:
-    from rnncli.infer.sampling import SamplingOptions
-    from rnncli.infer.search import Search
-
-    body = await read_json(request, service.limits)
-    unknown_fields(body, GENERATE_FIELDS)
-    run = service.run_of(body, "generate")
-    limits = service.limits
-    prompt = string(body, "prompt", "", limits)
-    options = SamplingOptions(integer(body, "max_tokens", min(300, limits.max_tokens), 0, limits.max_tokens, 413) or 0,
-                              number(body, "temperature", 0.8, 0.0, 100.0) or 0.0,
-                              integer(body, "top_k", None, 1),
-                              number(body, "top_p", 1.0, 0.0, 1.0, open_low=True) or 1.0,
-                              integer(body, "seed", None, 0, 2**63 - 1),
-                              boolean(body, "stop_at_eos", False))
-    samples = integer(body, "num_samples", 1, 1, MAX_SAMPLES) or 1
-    search = Search(integer(body, "beam", None, 1, MAX_BEAM), integer(body, "best_of", None, 1, MAX_SAMPLES),
-                    number(body, "length_penalty", 1.0, 0.0, 10.0) or 0.0)
-    try:
-        search.check(samples)
-    except RnncliError as exc:
-        raise HttpError(400, str(exc).replace("--", "").replace("-", "_")) from None
-    stream = boolean(body, "stream", False)
-    if stream and (search or samples > 1):
-        raise HttpError(400, "stream: streams one sample (no beam, best_of or num_samples)")
-    if service.streams[run.name] >= service.args.max_queue:
-        raise Busy(f"{service.streams[run.name]:,} generations are running on {run.name}")
-    if stream:
-        return streamed(service, run, prompt, options)
+async def generation(service: Service, run: ServedRun, declared: Streamed, options: dict[str, Any]) -> Response:
+    if service.generating[run.name] >= service.args.max_queue:
+        raise Busy(f"{service.generating[run.name]:,} generations are running on {run.name}")
+    if options["stream"]:
+        return streamed(service, run, declared.pieces(run, options))
     loop = asyncio.get_running_loop()
-    service.streams[run.name] += 1
+    service.generating[run.name] += 1
     try:
-        found = await asyncio.wait_for(loop.run_in_executor(
-            service.stream_pool, answers.generated, run, prompt, options, search, samples), service.args.timeout)
+        found = await asyncio.wait_for(loop.run_in_executor(service.stream_pool, declared.whole, run, options),
+                                       service.args.timeout)
     finally:
-        service.streams[run.name] -= 1
+        service.generating[run.name] -= 1
     return json_response({"model": run.name, "results": found})
 
 
-def streamed(service: Service, run: ServedRun, prompt: str, options: Any) -> Response:
+def streamed(service: Service, run: ServedRun, pieces: Iterator[str]) -> Response:
     """Server-sent events: ``data: {"text": piece}`` as each token decodes, then ``event: done``
     with the number of tokens. A client that leaves frees its slot at the next token."""
     done = object()
 
     async def events() -> Any:
         loop = asyncio.get_running_loop()
-        pieces = answers.stream_pieces(run, prompt, options)
-        service.streams[run.name] += 1
+        service.generating[run.name] += 1
         service.metrics.streams.inc()
         count = 0
         try:
@@ -252,7 +189,7 @@ def streamed(service: Service, run: ServedRun, prompt: str, options: Any) -> Res
         except RnncliError as exc:
             yield f"event: error\ndata: {json.dumps({'error': str(exc)})}\n\n"
         finally:
-            service.streams[run.name] -= 1
+            service.generating[run.name] -= 1
             service.metrics.streams.dec()
             service.metrics.tokens.labels(run.name).inc(count)
 
@@ -275,7 +212,7 @@ async def metrics(service: Service, request: Request) -> Response:
 
 
 async def reload(service: Service, request: Request) -> Response:
-    body = await read_json(request, service.limits) if await _has_body(request) else {}
+    body = await read_json(request, service.limits) if _has_body(request) else {}
     unknown_fields(body, ())
     names = [service.named(body["model"])] if "model" in body else None
     try:
@@ -284,7 +221,7 @@ async def reload(service: Service, request: Request) -> Response:
         raise HttpError(409, f"reload failed, the runs serve as before: {exc}") from None
 
 
-async def _has_body(request: Request) -> bool:
+def _has_body(request: Request) -> bool:
     return request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
 
 
@@ -297,23 +234,31 @@ async def page(service: Service, request: Request) -> Response:
 async def openapi(service: Service, request: Request) -> Response:
     from rnncli.serve.openapi import description
 
-    return json_response(description(service.limits))
+    return json_response(description(service.limits, declared_endpoints()))
 
 
-ROUTES: tuple[tuple[str, str, str, Handler], ...] = (
+HOUSE: tuple[tuple[str, str, str, Handler], ...] = (
     ("/", "GET", "page", page),
     ("/health", "GET", "health", health),
     ("/metrics", "GET", "metrics", metrics),
     ("/openapi.json", "GET", "openapi", openapi),
     ("/v1/models", "GET", "models", models),
-    ("/v1/classify", "POST", "classify", classify),
-    ("/v1/generate", "POST", "generate", generate),
-    ("/v1/score", "POST", "score", score),
-    ("/v1/embed", "POST", "embed", embed),
-    ("/v1/tag", "POST", "tag", tag),
-    ("/v1/translate", "POST", "translate", translate),
     ("/v1/reload", "POST", "reload", reload),
 )
+
+
+def declared_endpoints() -> dict[str, Any]:
+    """Every endpoint some task declares, by name (a name two tasks share, such as embed, once)."""
+    from rnncli.tasks import tasks
+
+    return {name: declared for spec in tasks().values() for name, declared in spec.part("serving")().items()}
+
+
+def _answering(name: str) -> Handler:
+    async def handler(service: Service, request: Request) -> Response:
+        return await answer(service, request, name)
+
+    return handler
 
 
 def create_app(runs: dict[str, ServedRun], args: ServeArgs) -> Starlette:
@@ -324,7 +269,8 @@ def create_app(runs: dict[str, ServedRun], args: ServeArgs) -> Starlette:
         status = getattr(exc, "status_code", 500)
         return error_response(status, str(getattr(exc, "detail", "error")), getattr(exc, "headers", None))
 
-    routes = [Route(path, endpoint(name, handler, service), methods=[method]) for path, method, name, handler in ROUTES]
+    table = [*HOUSE, *((f"/v1/{name}", "POST", name, _answering(name)) for name in declared_endpoints())]
+    routes = [Route(path, endpoint(name, handler, service), methods=[method]) for path, method, name, handler in table]
     app = Starlette(routes=routes, exception_handlers={HTTPException: http_error})
     app.state.service = service
     return app

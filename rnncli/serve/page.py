@@ -1,6 +1,6 @@
-"""The page at ``/``: type a text, see each served run's answer (a classifier's labels as bars, a
-language model's continuation as it streams, a tagger's tags, a translation). One HTML file with
-its script inline: it loads nothing from anywhere but this server."""
+"""The page at ``/``: type a text, see each served run's answer, by what the run answers (labels
+as bars, a continuation as it streams, tags, a translation). One HTML file with its script
+inline: it loads nothing from anywhere but this server."""
 
 PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -64,17 +64,18 @@ async function stream(box, run, prompt) {
 async function answer(run, box, text) {
   box.textContent = "";
   const first = text.split("\\n")[0];
-  if (run.task === "classify") {
+  const answers = name => run.endpoints.includes(name);
+  if (answers("classify")) {
     const a = await post("/v1/classify", {model: run.name, texts: [text], k: 5});
     bars(box, a.results[0].labels, a.results[0].probs);
-  } else if (run.task === "lm") { await stream(box, run, text);
-  } else if (run.task === "tag") {
+  } else if (answers("generate")) { await stream(box, run, text);
+  } else if (answers("tag")) {
     const a = await post("/v1/tag", {model: run.name, texts: [first]}), out = el("div");
     a.results[0].tokens.forEach((t, i) => { const s = el("span", "tok", t);
       s.appendChild(el("small", "", a.results[0].tags[i])); out.appendChild(s); }); box.appendChild(out);
-  } else if (run.task === "seq2seq") {
+  } else if (answers("translate")) {
     const a = await post("/v1/translate", {model: run.name, texts: [first], beam: 4});
-    box.appendChild(el("div", "out", a.results[0].text));
+    box.appendChild(el("div", "out", a.results[0].translation));
   }
 }
 async function ask() {

@@ -22,10 +22,12 @@ class HttpError(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    max_body: int = 1_048_576
-    max_texts: int = 1024
-    max_chars: int = 100_000
-    max_tokens: int = 2048
+    """What one request may hold (rnncli.serve.options.ServeArgs declares them and their defaults)."""
+
+    max_body: int
+    max_texts: int
+    max_chars: int
+    max_tokens: int
     read_timeout: float = READ_TIMEOUT
 
 

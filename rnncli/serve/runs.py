@@ -13,10 +13,6 @@ from typing import Any, Callable
 
 from rnncli.errors import ConfigError
 
-# what each task answers, by endpoint name
-ENDPOINTS = {"lm": ("generate", "score", "embed"), "classify": ("classify", "embed"),
-             "tag": ("tag",), "seq2seq": ("translate",)}
-
 
 class ServedRun:
     """One run directory, served under ``name``."""
@@ -27,38 +23,49 @@ class ServedRun:
         self._stack: contextlib.ExitStack | None = None
         self._torch: Any = None  # a torch Run, loaded the first time an endpoint needs it
         self._lock = threading.Lock()
-        self.engine = self._open()
-        self.facts = self._facts()
+        self._open()
 
-    def _open(self) -> Any:
+    def _open(self) -> None:
+        """Open the run's engine (exporting the run first where it has no current export), and read
+        what it answers, what it is and the export it was opened from."""
+        from rnncli.runinfo import describe
         from rnncli.serving import serving
+        from rnncli.tasks import task
 
         stack = contextlib.ExitStack()
+        stamp = self._stamp()
         engine = stack.enter_context(serving(self.path, None, "best", "cpu", self.threads, self.say))
         if engine.variant == "torch":  # no current export: leaving serving writes one, then serve that
             stack.close()
+            stamp = self._stamp()
             engine = stack.enter_context(serving(self.path, None, "best", "cpu", self.threads, self.say))
         old, self._stack = self._stack, stack
         if old is not None:
             old.close()
-        return engine
-
-    def _facts(self) -> dict[str, Any]:
-        from rnncli.runinfo import describe
-
         try:
             facts = describe(self.path)
         except Exception as exc:  # a summary is not worth refusing to serve a run that opened
             facts = {"error": str(exc)}
-        return facts
+        self.engine, self.facts, self.opened, self._torch = engine, facts, stamp, None
+        self.endpoints: dict[str, Any] = task(engine.task).part("serving")()
+
+    def _stamp(self) -> tuple[Any, ...]:
+        """What changes when the run's export or best checkpoint is replaced on disk."""
+        from rnncli.onnxrun import MANIFEST
+        from rnncli.run.files import BEST, ONNX_DIR
+
+        stamps = []
+        for path in (Path(self.path) / ONNX_DIR / MANIFEST, Path(self.path) / BEST):
+            try:
+                st = path.stat()
+                stamps.append((st.st_ino, st.st_size, st.st_mtime_ns))
+            except OSError:
+                stamps.append(None)
+        return tuple(stamps)
 
     @property
     def task(self) -> str:
         return str(self.engine.task)
-
-    @property
-    def endpoints(self) -> tuple[str, ...]:
-        return ENDPOINTS.get(self.task, ())
 
     def describe(self) -> dict[str, Any]:
         """What ``GET /v1/models`` says of the run: ``rnncli info --json``'s facts and what serves it."""
@@ -66,14 +73,13 @@ class ServedRun:
                 "engine": self.engine.variant, **{k: v for k, v in self.facts.items() if k not in ("task", "path")}}
 
     def reload(self) -> bool:
-        """Open the run again (its export may have been replaced); True when the engine changed.
-        Requests already computing keep the engine they hold."""
+        """Open the run again if its export or best checkpoint changed on disk since it was opened;
+        True when it did. Requests already computing keep the engine they hold."""
         with self._lock:
-            engine = self._open()
-            changed = engine is not self.engine
-            self.engine, self._torch = engine, None
-            self.facts = self._facts()
-            return changed
+            if self._stamp() == self.opened and self.engine.variant != "torch":
+                return False
+            self._open()
+            return True
 
     def torch_run(self) -> Any:
         """The run served by torch, for what an export does not hold (vectors)."""

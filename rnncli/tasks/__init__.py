@@ -28,6 +28,7 @@ PARTS = {
     "graph": "export:graph",  # the ONNX graph of the weights
     "evaluate": "inference:evaluate",  # held-out figures of an engine on a file
     "commands": "commands",  # the CLI commands of the task (the one module here that imports typer)
+    "serving": "serving:endpoints",  # its endpoints for rnncli serve, by name (rnncli.serve.endpoints)
 }
 PLANNING = ("plan", "default_level", "default_lowercase", "score", "summary", "outcome",
             "measure")  # what a planning module defines (rnncli.plan)

@@ -34,9 +34,9 @@ def _quiet(message: str) -> None:
 
 def _format(chosen: list[tuple[str, float]], fmt: str, with_probs: bool) -> str:
     if fmt == "jsonl":
-        return json.dumps({"label": chosen[0][0] if chosen else None,
-                           "labels": [c[0] for c in chosen], "probs": [round(c[1], 6) for c in chosen]},
-                          ensure_ascii=False)
+        from rnncli.tasks.classification.inference import labels_record
+
+        return json.dumps(labels_record(chosen), ensure_ascii=False)
     if not chosen:
         return ""
     if not with_probs:

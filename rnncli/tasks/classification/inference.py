@@ -19,10 +19,21 @@ def classify(engine: ClassifierEngine, texts: Sequence[str], top: int | None = N
     ``threshold`` only); an empty text gets no label. A multi-label classifier gives every label at
     or above its threshold (the run's, unless ``threshold`` is given; ``top`` caps them)."""
     texts = list(texts)
-    probs = probabilities(engine, texts, batch_size)
+    return chosen_labels(engine, texts, probabilities(engine, texts, batch_size), top, threshold)
+
+
+def chosen_labels(engine: ClassifierEngine, texts: Sequence[str], probs: np.ndarray, top: int | None = None,
+                  threshold: float | np.ndarray | None = None) -> list[list[tuple[str, float]]]:
+    """:func:`classify`'s labels of ``texts`` whose probabilities the engine gave."""
     if engine.multi_label and threshold is None:
         threshold = engine.thresholds()
     return top_labels(texts, probs, engine.labels, top, threshold, engine.multi_label)
+
+
+def labels_record(chosen: list[tuple[str, float]]) -> dict[str, Any]:
+    """One text's labels as a JSON record (``classify --format jsonl``, the server's answer)."""
+    return {"label": chosen[0][0] if chosen else None, "labels": [c[0] for c in chosen],
+            "probs": [round(c[1], 6) for c in chosen]}
 
 
 def probabilities(engine: ClassifierEngine, texts: Sequence[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:

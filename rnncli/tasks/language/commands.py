@@ -63,13 +63,11 @@ def _write_ranked(engine: Any, prompts: list[str], options: Any, search: Any, ec
 def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num_samples: int, echo: bool,
                    fmt: str) -> None:
     """Samples for each prompt on stdout: text streamed as it comes (one sample), or whole samples."""
-    from rnncli.infer.sampling import generate as sample, sample_texts
-    from rnncli.text.vocab import StreamDecoder
+    from rnncli.infer.sampling import sample_pieces, sample_texts
 
     with open_output(None) as out:
         first = True
         for text in prompts:
-            ids = vocab.encode(text)
             if fmt == "jsonl":
                 for k, (body, count) in enumerate(sample_texts(model, vocab, text, options, num_samples)):
                     out.write(json.dumps({"prompt": text, "sample": k, "text": body, "tokens": count},
@@ -80,19 +78,16 @@ def _write_samples(model: Any, vocab: Any, prompts: list[str], options: Any, num
                 if not first:
                     out.write("\n")
                 first = False
-                decoder = StreamDecoder(vocab)
                 last = "\n"
                 if echo and text:
                     out.write(text)
                     last = text[-1]
-                for tokens in sample(model, ids, options, 1):
-                    piece = decoder.feed(int(tokens[0]))
+                for piece in sample_pieces(model, vocab, text, options):
                     if piece:
                         out.write(piece)
                         out.flush()
                         last = piece[-1]
-                tail = decoder.flush()
-                out.write(tail + ("" if (tail or last).endswith("\n") else "\n"))
+                out.write("" if last.endswith("\n") else "\n")
                 out.flush()
                 continue
             for body, _ in sample_texts(model, vocab, text, options, num_samples):

@@ -45,11 +45,9 @@ def _lines(engine: Any, args: TagArgs, fmt: str) -> Iterator[str]:
 
 def _format(tokens: list[str], tagged: list[Any], fmt: str) -> str:
     if fmt == "jsonl":
-        row: dict[str, Any] = {"tokens": tokens, "tags": [t for t, _, _ in tagged],
-                               "probs": [None if p is None else round(p, 6) for _, p, _ in tagged]}
-        if any(top for _, _, top in tagged) and len(tagged[0][2]) > 1:
-            row["top"] = [[[t, round(p, 6)] for t, p in top] for _, _, top in tagged]
-        return json.dumps(row, ensure_ascii=False)
+        from rnncli.tasks.tagging.inference import tagged_record
+
+        return json.dumps(tagged_record(tokens, tagged), ensure_ascii=False)
     return " ".join(f"{word}/{tag}" for word, (tag, _, _) in zip(tokens, tagged))
 
 

@@ -83,6 +83,16 @@ def tag_probabilities(scores: np.ndarray, crf: CRF | None) -> np.ndarray:
     return np.exp(_log_softmax(scores)) if crf is None else crf_marginals(scores, *crf)
 
 
+def tagged_record(tokens: Sequence[str], tagged: Tagged) -> dict[str, Any]:
+    """One sentence's tags as a JSON record (``tag --format jsonl``, the server's answer): with
+    each token's top tags when more than one was asked for."""
+    row: dict[str, Any] = {"tokens": list(tokens), "tags": [t for t, _, _ in tagged],
+                           "probs": [None if p is None else round(p, 6) for _, p, _ in tagged]}
+    if any(top for _, _, top in tagged) and len(tagged[0][2]) > 1:
+        row["top"] = [[[t, round(p, 6)] for t, p in top] for _, _, top in tagged]
+    return row
+
+
 def decode(engine: "TaggerEngine", tokens: Sequence[Sequence[str]], batch_size: int = INFERENCE_BATCH,
            top: int = 1) -> list[Tagged]:
     """The tags of each sentence (a list of tokens) from an engine that scores tokens (torch,

@@ -77,13 +77,9 @@ def generate_from(engine: Any, sources: list[str], args: Any) -> None:
 def _format(engine: Any, t: Any, fmt: str, alignments: bool) -> str:
     if fmt != "jsonl":
         return t.text.replace("\n", " ")
-    row: dict[str, Any] = {"source": t.source, "translation": t.text, "logprob": round(t.score, 4),
-                           "tokens": len(t.ids)}
-    if alignments and t.attention is not None:
-        row["source_tokens"] = engine.vocab.pieces(t.source_ids)
-        row["target_tokens"] = engine.target_vocab.pieces(t.ids) + ["<eos>"]
-        row["attention"] = [[round(float(w), 4) for w in step] for step in t.attention]
-    return json.dumps(row, ensure_ascii=False)
+    from rnncli.tasks.translation.inference import translation_record
+
+    return json.dumps(translation_record(engine, t, alignments), ensure_ascii=False)
 
 
 def print_report(report: dict[str, Any], run: str, source: str) -> None:

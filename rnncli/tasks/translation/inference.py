@@ -113,6 +113,18 @@ def translate(engine: Any, sources: Sequence[str], options: SearchOptions) -> li
             for s, text, source_ids, (out, total, attention) in zip(sources, texts, ids, found)]
 
 
+def translation_record(engine: Any, t: Translation, alignments: bool = False) -> dict[str, Any]:
+    """One translation as a JSON record (``translate --format jsonl``, the server's answer), with
+    its tokens and attention when ``alignments`` and the search kept them."""
+    row: dict[str, Any] = {"source": t.source, "translation": t.text, "logprob": round(t.score, 4),
+                           "tokens": len(t.ids)}
+    if alignments and t.attention is not None:
+        row["source_tokens"] = engine.vocab.pieces(t.source_ids)
+        row["target_tokens"] = engine.target_vocab.pieces(t.ids) + ["<eos>"]
+        row["attention"] = [[round(float(w), 4) for w in step] for step in t.attention]
+    return row
+
+
 class Translating:
     """What a translation engine (torch or ONNX) gives beyond ``encode`` and ``step``: whole
     translations, by the search written here once."""
