@@ -282,6 +282,38 @@ def test_sigterm_lets_requests_in_flight_finish_and_exits_0(runs):
     assert process.stdout.read() == ""
 
 
+def test_a_client_that_leaves_a_stream_frees_its_slot(runs):
+    import httpx
+
+    process, url = serve_process("-c", str(runs / "chars"))
+    try:
+        with httpx.stream("POST", url + "/v1/generate", timeout=30,
+                          json={"prompt": "a", "max_tokens": 2048, "stream": True}) as answer:
+            lines = answer.iter_lines()  # kept: dropping the iterator closes the connection
+            assert next(lines).startswith("data: ")
+            assert 'rnncli_generation_streams 1.0' in httpx.get(url + "/metrics").text
+        for _ in range(50):  # the server hears of it at its next token
+            if 'rnncli_generation_streams 0.0' in httpx.get(url + "/metrics").text:
+                break
+            time.sleep(0.1)
+        metrics = httpx.get(url + "/metrics").text
+        assert 'rnncli_generation_streams 0.0' in metrics
+        tokens = float(re.search(r'rnncli_generated_tokens_total\{model="chars"\} (\S+)', metrics).group(1))
+        assert 0 < tokens < 2048  # stopped early, not generated to the end
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(30)
+
+
+def test_a_non_local_address_is_said(runs, cli, monkeypatch):
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self, sockets=None: None)
+    done = cli("serve", "-c", runs / "topics", "--host", "0.0.0.0", "--port", "0")
+    assert done.exit_code == 0 and done.stdout == ""
+    assert "listening on 0.0.0.0, reachable from other machines" in done.stderr
+
+
 def test_the_command_line(runs, cli, monkeypatch):
     import socket
 
