@@ -206,13 +206,19 @@ class Run:
                 top: int = 5) -> Any:
         """What the run does with ``text`` (:class:`rnncli.inside.report.Inspection`), as ``rnncli
         inspect`` shows it; ``rnncli.inside.report.html_of`` (or ``rows_of``, ``png_of``) writes it."""
-        from rnncli.inside.report import InspectOptions, check_run, language_model, through_engine
+        from rnncli.inside.report import InspectOptions, check_run, inspect
 
         options = InspectOptions(tuple(find), tuple(units), max_chars, top).check()
-        shape, title = check_run(self.config, options, text), f"rnncli inspect: {self.path}"
-        if self.task == "lm":
-            return language_model(self.model, self.vocab, text, options, title, shape)
-        return through_engine(self.engine, self.task, text, options, title, shape)
+        shape = check_run(self.config, options, text)
+        return inspect(self.task, self, text, options, f"rnncli inspect: {self.path}", shape)
+
+    def network(self) -> tuple[Any, Vocab]:
+        """The torch model and its vocabulary (what ``inspect`` reads of a language model)."""
+        return self.model, self.vocab
+
+    def open_engine(self) -> Any:
+        """The engine that serves the run (what ``inspect`` reads of the other tasks)."""
+        return self.engine
 
     def embed(self, texts: Iterable[str], batch_size: int = INFERENCE_BATCH) -> np.ndarray:
         """One vector per text: a classifier's pooled encoder state (what its output layer reads), a

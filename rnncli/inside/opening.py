@@ -1,12 +1,31 @@
-"""``rnncli inspect`` on a run directory: its language model read by torch (the units are inside
-the network), the other tasks through whichever engine serves the run (the ONNX export without
-torch, when it is current)."""
+"""``rnncli inspect`` on a run directory: what its task reads, opened on first use (the network by
+torch, or whichever engine serves the run: the ONNX export without torch, when it is current)."""
 
 from __future__ import annotations
 
-from typing import Callable
+import contextlib
+from typing import Any, Callable
 
-from rnncli.inside.report import InspectOptions, Inspection, check_run, language_model, through_engine
+from rnncli.inside.report import InspectOptions, Inspection, check_run, inspect
+
+
+class _Directory:
+    """A run directory as :class:`rnncli.inside.report.Source`."""
+
+    def __init__(self, run: str, task: str, device: str, threads: int | None, say: Callable[[str], None],
+                 stack: contextlib.ExitStack) -> None:
+        self.run, self.task, self.device, self.threads, self.say, self.stack = run, task, device, threads, say, stack
+
+    def network(self) -> tuple[Any, Any]:
+        from rnncli.run.weights import load_run
+
+        loaded = load_run(self.run)
+        return loaded.model, loaded.vocab
+
+    def open_engine(self) -> Any:
+        from rnncli.serving import serving
+
+        return self.stack.enter_context(serving(self.run, self.task, "best", self.device, self.threads, self.say))
 
 
 def inspect_run(run: str, text: str, options: InspectOptions = InspectOptions(),
@@ -18,13 +37,6 @@ def inspect_run(run: str, text: str, options: InspectOptions = InspectOptions(),
     options = options.check()
     config = RunDir(run).load_config()
     shape = check_run(config, options, text)
-    title = f"rnncli inspect: {run}"
-    if config.task == "lm":
-        from rnncli.run.weights import load_run
-
-        loaded = load_run(run)
-        return language_model(loaded.model, loaded.vocab, text, options, title, shape, say)
-    from rnncli.serving import serving
-
-    with serving(run, config.task, "best", device, threads, say) as engine:
-        return through_engine(engine, config.task, text, options, title, shape)
+    with contextlib.ExitStack() as stack:
+        source = _Directory(run, config.task, device, threads, say, stack)
+        return inspect(config.task, source, text, options, f"rnncli inspect: {run}", shape, say)

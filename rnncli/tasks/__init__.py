@@ -29,6 +29,7 @@ PARTS = {
     "evaluate": "inference:evaluate",  # held-out figures of an engine on a file
     "commands": "commands",  # the CLI commands of the task (the one module here that imports typer)
     "serving": "serving:endpoints",  # its endpoints for rnncli serve, by name (rnncli.serve.endpoints)
+    "inside": "inside:read",  # what rnncli inspect reads of a run (with html, rows and png: rnncli.inside.report)
 }
 PLANNING = ("plan", "default_level", "default_lowercase", "score", "summary", "outcome",
             "measure")  # what a planning module defines (rnncli.plan)
