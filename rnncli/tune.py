@@ -2,7 +2,8 @@
 the best trial by validation macro-F1 (validation loss breaks ties).
 
 Six candidates: the defaults (the incumbent), then five drawn by the seed from model kind incl.
-the bag of words, width, learning rate, dropout and vocabulary level. Every trial is a run that
+the bag of words and the convolutional network, width (a CNN's filters per width), learning rate,
+dropout and vocabulary level; a kind that refuses an option the user gave is not drawn. Every trial is a run that
 *continues* (``--resume`` with a larger budget) when it goes on, so no training is thrown away:
 
 1. every candidate trains for one unit of time;
@@ -31,7 +32,7 @@ from rnncli.errors import ConfigError
 from rnncli.run.files import LAST, RUN_FILES, TRIALS, TRIALS_DIR
 
 SPACE: dict[str, tuple[Any, ...]] = {
-    "model": ("lstm", "gru", "bow"),
+    "model": ("lstm", "gru", "bow", "cnn"),
     "hidden": (64, 128, 256),
     "lr_scale": (0.5, 1.0, 2.0),
     "dropout": (0.1, 0.3, 0.5),
@@ -66,14 +67,17 @@ class Trial:
 
 def candidates(seed: int, given: frozenset[str]) -> list[dict[str, Any]]:
     """The defaults first, then distinct draws; options the user gave are not searched."""
+    from rnncli.tasks.classification.planning import CNN_REFUSES
+
     rng = random.Random(seed)
     fixed = given | ({"level"} if "vocab" in given else set())
     searched = [k for k in SPACE if (k if k != "lr_scale" else "lr") not in fixed]
+    space = {**SPACE, "model": tuple(m for m in SPACE["model"] if m != "cnn" or not fixed & set(CNN_REFUSES))}
     chosen: list[dict[str, Any]] = [{}]
     for _ in range(100):
         if len(chosen) >= CANDIDATES or not searched:
             break
-        draw = {k: rng.choice(SPACE[k]) for k in searched}
+        draw = {k: rng.choice(space[k]) for k in searched}
         if draw.get("model") == "bow":  # no recurrent layer to size or drop out
             draw = {k: v for k, v in draw.items() if k not in ("hidden", "dropout")}
         if draw not in chosen:

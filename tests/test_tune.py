@@ -24,6 +24,14 @@ def test_candidates_start_with_the_defaults_and_leave_given_options_alone():
     assert all(not {"model", "lr_scale", "level"} & set(c) for c in fixed)
 
 
+def test_the_convolutional_network_is_searched_with_its_filters_unless_an_option_it_refuses_was_given():
+    drawn = [c for seed in range(20) for c in candidates(seed, frozenset())]
+    cnn = [c for c in drawn if c.get("model") == "cnn"]
+    assert cnn and all("hidden" in c and "dropout" in c for c in cnn)
+    for refused in ("layers", "bidirectional", "pool"):
+        assert not any(c.get("model") == "cnn" for seed in range(20) for c in candidates(seed, frozenset({refused})))
+
+
 def test_a_trial_is_the_users_run_with_the_candidates_choices(tmp_path):
     args = TrainArgs.of(corpus=["d.tsv"], output="run", time_budget=60.0, tune=True, seed=3)
     trial = trial_args(args, {"model": "bow", "lr_scale": 2.0, "level": "word"}, tmp_path / "t", 7.5)
@@ -87,7 +95,7 @@ def test_tune_keeps_the_best_trial_as_the_run(cli, tmp_path):
     trials = [json.loads(line) for line in (run / "trials.jsonl").read_text().splitlines()]
     assert [t["stage"] for t in trials][:CANDIDATES] == [0] * CANDIDATES and len(trials) > CANDIDATES
     assert len({round(t["macro_f1"], 4) for t in trials}) > 1, "the trials must differ for the choice to mean anything"
-    first = sorted((t for t in trials if t["stage"] == 0 and t["trial"] != 0), key=lambda t: -t["macro_f1"])
+    first = sorted((t for t in trials if t["stage"] == 0 and t["trial"] != 0), key=lambda t: (-t["macro_f1"], t["val_loss"]))
     assert {t["trial"] for t in trials if t["stage"] == 1} == {0, *(t["trial"] for t in first[:CHALLENGERS_KEPT])}
     last = [t for t in trials if t["stage"] == trials[-1]["stage"]]
     best = max(last, key=lambda t: t["macro_f1"])

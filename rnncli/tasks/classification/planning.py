@@ -32,6 +32,9 @@ def default_level(corpus_bytes: int) -> str:
     return "word"
 
 
+CNN_REFUSES = ("layers", "bidirectional", "pool")  # one layer of filters, max over time: none applies
+
+
 def classifier_shapes(examples: int, kind: str) -> Shapes:
     """Shapes for a classifier of ``examples`` texts on a CPU; bag of words trains at a higher rate;
     the convolutional network has Kim's (2014) 100 filters of each width and dropout 0.5."""
@@ -47,7 +50,7 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
     kind = args.model or "lstm"
     if kind == "ngram":
         raise ConfigError("--model ngram is a language model; a classifier needs rnn, lstm, gru, bow or cnn")
-    refused = [name for name in ("layers", "bidirectional", "pool") if name in args.given]
+    refused = [name for name in CNN_REFUSES if name in args.given]
     if kind == "cnn" and refused:
         raise ConfigError(f"--{refused[0]} does not apply to --model cnn (one layer of filters, max over time)")
     shapes = classifier_shapes(facts.train_items, kind)
