@@ -56,6 +56,18 @@ def served(runs):
         yield c
 
 
+def test_a_convolutional_classifier_is_served_like_the_recurrent_ones(tmp_path, cli):
+    run = tmp_path / "cnn"
+    cli.ok("train", SAMPLE / "topics.tsv", "-o", run, "--model", "cnn", "--epochs", "1", *TINY)
+    texts = ["my card was charged twice", "ok"]  # shorter and longer than its widest filter
+    with client([run]) as c:
+        results = c.post("/v1/classify", json={"texts": texts, "k": 2}).json()["results"]
+    by_cli = [json.loads(line) for line in cli.ok("classify", "-c", run, "-k", "2", "--format", "jsonl",
+                                                   input="\n".join(texts) + "\n").stdout.splitlines()]
+    assert [r["labels"] for r in results] == [r["labels"] for r in by_cli]
+    assert [r["probs"] for r in results] == [pytest.approx(r["probs"], abs=1e-5) for r in by_cli]
+
+
 def test_answers_are_the_commands_answers(served, runs, cli):
     texts = ["my card was charged twice", "the flight was late", ""]
     answer = served.post("/v1/classify", json={"model": "topics", "texts": texts, "k": 2})
