@@ -5,9 +5,10 @@ run (the details panel stays empty when it throws).
 By default a character LSTM trains for 120 s on tinyshakespeare and another on War and Peace
 (Shakespeare's text has no double quotes; the novel has), and each page shows the validation text
 with ``--find quotes --find line-position``; the correlations ``inspect`` found are printed.
-``--run RUN --text FILE`` inspects a trained run instead.
+``--run RUN --text FILE`` inspects a trained run instead; ``--page PAGE`` checks a page already
+written (``rnncli demo``'s: ``--page runs/demo/lm-inside.html --out docs/figures/demo.png``).
 
-    python bench/inspect_page.py [--seconds 120] [--run RUN --text FILE] [--out docs/figures/inspect.png]
+    python bench/inspect_page.py [--seconds 120] [--run RUN --text FILE | --page PAGE] [--out docs/figures/inspect.png]
 
 Chromium is Debian's package (``apt-get install chromium``; bench/setup.sh installs it).
 """
@@ -61,6 +62,15 @@ def check_page(page: Path, screenshot: Path, width: int = 1200, height: int = 90
     return problems
 
 
+def screenshot(page: Path, out: Path) -> None:
+    """The page's screenshot in ``out``; exits with the problems Chromium shows, if any."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    problems = check_page(page, out)
+    if problems:
+        sys.exit("error: " + "; ".join(problems))
+    print(f"page {page} ({page.stat().st_size:,} bytes), screenshot {out}: coloured text, the script ran")
+
+
 CORPORA = {"tinyshakespeare": FIGURE, "warpeace": FIGURE.with_name("inspect-quotes.png")}
 
 
@@ -70,6 +80,9 @@ def main() -> None:
     def value(flag: str, default: str) -> str:
         return argv[argv.index(flag) + 1] if flag in argv else default
 
+    if "--page" in argv:
+        screenshot(Path(value("--page", "")), Path(value("--out", str(FIGURE))))
+        return
     work = Path(tempfile.mkdtemp(prefix="rnncli-inspect-"))
     print(f"machine: {machine()}")
     if "--run" in argv:
@@ -92,11 +105,7 @@ def main() -> None:
         if done.returncode:
             sys.exit(done.stderr)
         print(f"{text}: " + done.stderr.strip().replace("\n", "; "))
-        out.parent.mkdir(parents=True, exist_ok=True)
-        problems = check_page(page, out)
-        if problems:
-            sys.exit("error: " + "; ".join(problems))
-        print(f"page {page} ({page.stat().st_size:,} bytes), screenshot {out}: coloured text, the script ran")
+        screenshot(page, out)
 
 
 if __name__ == "__main__":
