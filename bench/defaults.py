@@ -9,6 +9,7 @@
     python bench/defaults.py word-shape         # batch, window, embedding and schedule cycle of word models
     python bench/defaults.py tagger [--budget S] # the tagger's shapes on UD LinES dev
     python bench/defaults.py tagger-crf [--budget S] # --crf against the softmax on its noun chunks (BIO)
+    python bench/defaults.py encoder-dropout [--budget S] # words dropped and DropConnect in taggers and translation
 
 Every figure is a validation figure: classifiers hold out rnncli's own stratified tenth of the
 training file (the test files are never read); language models use the corpus's validation split.
@@ -235,6 +236,35 @@ def tagger_crf(work: Path) -> None:
                           "accuracy": round(report["accuracy"], 4)}), flush=True)
 
 
+ENCODER_VARIANTS = {"defaults": [], "DropConnect 0.25": ["--weight-dropout", "0.25"],
+                    "words dropped 0.1": ["--embed-dropout", "0.1"],
+                    "both": ["--weight-dropout", "0.25", "--embed-dropout", "0.1"]}
+
+
+def encoder_dropout(work: Path) -> None:
+    """The AWD-LSTM's encoder regularisers for the tagger (UD English LinES dev, UPOS accuracy) and the
+    translation encoder (Multi30k val, greedy BLEU as training reports it), one at a time and
+    together; --time-budget from --budget (default 300), seed 0, best validation figure."""
+    budget = sys.argv[sys.argv.index("--budget") + 1] if "--budget" in sys.argv else "300"
+    lines, multi30k = DATA / "ud_english_lines", DATA / "multi30k"
+    pairs = {}
+    for name, stem in (("train", "train"), ("valid", "val")):
+        german = (multi30k / f"{stem}.de").read_text(encoding="utf-8").splitlines()
+        english = (multi30k / f"{stem}.en").read_text(encoding="utf-8").splitlines()
+        pairs[name] = work / f"mt-{name}.tsv"
+        pairs[name].write_text("".join(f"{d}\t{e}\n" for d, e in zip(german, english)), encoding="utf-8")
+    tasks = {"tagger (LinES dev UPOS accuracy)": (lines / "train.conllu", lines / "dev.conllu", "accuracy", []),
+             "translation (Multi30k val BLEU)": (pairs["train"], pairs["valid"], "bleu", ["--task", "seq2seq"])}
+    for task, (train, valid, key, extra) in tasks.items():
+        for name, options in ENCODER_VARIANTS.items():
+            run = work / f"enc-{key}-{list(ENCODER_VARIANTS).index(name)}"
+            rnncli("train", str(train), "--valid", str(valid), "--time-budget", budget, "--seed", "0", *extra,
+                   *options, "-o", str(run), "-q", check=True)
+            records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+            print(json.dumps({"task": task, "variant": name, key: round(_best(run, key), 4),
+                              "steps": records[-1]["step"]}), flush=True)
+
+
 NOMINAL = {"NOUN", "PROPN", "PRON", "NUM"}
 INSIDE = {"det", "amod", "compound", "flat", "nummod", "nmod:poss", "fixed", "det:poss", "compound:prt"}
 
@@ -284,7 +314,8 @@ def lm_shapes_hidden(d: Path) -> int:
 if __name__ == "__main__":
     rules = {"parity": parity, "classifier-level": classifier_level, "char-size": char_size,
              "char-window": char_window, "word-dropout": word_dropout, "word-embed": word_embed,
-             "word-shape": word_shape, "tagger": tagger, "tagger-crf": tagger_crf}
+             "word-shape": word_shape, "tagger": tagger, "tagger-crf": tagger_crf,
+             "encoder-dropout": encoder_dropout}
     chosen = [a for a in sys.argv[1:] if a in rules] or list(rules)
     scratch = Path(tempfile.mkdtemp(prefix="rnncli-defaults-"))
     for rule in chosen:

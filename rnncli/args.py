@@ -106,12 +106,12 @@ class TrainArgs:
     input_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
         "Language models: dropout on the embedded input [default: word and subword models by corpus size; "
         "characters: --dropout]."))
-    embed_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
-        "Language models: drop whole words from the embedding [default: word and subword models by corpus "
-        "size; characters 0]."))
-    weight_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM,), fixed=True, panel=MODEL, help=(
-        "Language models: DropConnect on the hidden-to-hidden weights [default: word and subword models by "
-        "corpus size; characters 0]."))
+    embed_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM, TAG, SEQ2SEQ), fixed=True, panel=MODEL, help=(
+        "Drop whole words from the embedding (language models; taggers' and translation's source words) "
+        "[default: word and subword language models by corpus size; otherwise 0]."))
+    weight_dropout: float | None = option(min=0.0, max=0.99, tasks=(LM, TAG, SEQ2SEQ), fixed=True, panel=MODEL, help=(
+        "DropConnect on the hidden-to-hidden weights (language models; taggers' and translation's encoders) "
+        "[default: word and subword language models by corpus size; otherwise 0]."))
     locked_dropout: bool | None = option(flags=("--locked-dropout/--no-locked-dropout",), tasks=(LM,), fixed=True,
                                          panel=MODEL, help=(
                                              "Language models: one dropout mask per sequence for all its steps "

@@ -47,6 +47,18 @@ def test_evaluation_reads_the_plain_weights_and_training_drops_them(kind):
     assert awd.rnn.weight_hh_l0.grad is not None and awd.rnn.weight_hh_l0.grad.abs().sum() > 0
 
 
+@pytest.mark.parametrize("p", [0.1, 0.25, 0.5, 0.9])
+def test_masks_drop_at_the_rate_asked_and_keep_the_mean(p):
+    from rnncli.models.regularise import keep_mask, random_bytes
+
+    mask = keep_mask((1000, 1000), p, torch.ones(1, dtype=torch.bfloat16))
+    assert mask.dtype == torch.bfloat16 and mask.shape == (1000, 1000)
+    assert abs((mask == 0).float().mean().item() - round(p * 256) / 256) < 0.003
+    assert abs(mask.float().mean().item() - 1.0) < 0.01
+    counts = torch.bincount(random_bytes(2_560_000, torch.device("cpu")).long(), minlength=256)
+    assert counts.min() > 8_500 and counts.max() < 11_500  # every byte value alike (10,000 expected)
+
+
 def test_locked_dropout_keeps_one_mask_for_every_step():
     x = torch.ones(20, 5, 30)
     dropped = locked_dropout(x, 0.5, True)
@@ -114,3 +126,43 @@ def test_word_models_train_with_the_recipe_asked_for_and_say_so(cli, tmp_path):
     refused = cli("train", corpus, "--level", "word", "-o", tmp_path / "n", "--model", "ngram", "--ar", "1")
     assert refused.exit_code == 2 or refused.exit_code == 1
     assert "--ar" in refused.stderr and refused.stdout == ""
+
+
+@pytest.mark.parametrize("kind", ["rnn", "lstm", "gru"])
+def test_dropconnect_on_a_packed_bidirectional_encoder_drops_weights_not_the_kernel(kind):
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    from rnncli.models.cells import fused
+    from rnncli.models.regularise import weight_dropped
+
+    torch.manual_seed(0)
+    rnn = fused(kind, 6, 10, 1, 0.0, True)
+    packed = pack_padded_sequence(torch.randn(3, 7, 6), torch.tensor([7, 4, 1]), batch_first=True,
+                                  enforce_sorted=False)
+    plain, _ = rnn(packed)
+    assert torch.equal(weight_dropped(rnn, 0.5, False, packed)[0].data, plain.data)  # evaluation: the weights as they are
+    dropped, _ = weight_dropped(rnn, 0.5, True, packed)
+    assert not torch.allclose(dropped.data, plain.data)
+    dropped.data.sum().backward()
+    zeroed = (rnn.weight_hh_l0.grad == 0).float().mean().item()  # a dropped weight learns nothing from this step
+    assert 0.3 < zeroed < 0.7 and rnn.weight_ih_l0.grad.abs().sum() > 0
+    assert rnn._flat_weights[1] is rnn.weight_hh_l0  # the module holds its own parameters again
+
+
+def test_taggers_and_translation_take_the_encoder_regularisers_and_say_so(cli, tmp_path):
+    from tests.conftest import SAMPLE
+
+    tiny = ["--max-steps", "3", "--threads", "1", "--precision", "fp32", "--hidden", "16"]
+    tagged = cli.ok("train", SAMPLE / "entities.txt", "-o", tmp_path / "t", "--embed-dropout", "0.1",
+                    "--weight-dropout", "0.25", *tiny)
+    assert "dropout 0.33, words dropped 0.1, DropConnect 0.25," in tagged.stderr
+    assert cli.ok("tag", "-c", tmp_path / "t", input="Victoria thanked Austin\n").stdout.count("/") == 3
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("".join(f"ein hund {k}\ta dog {k}\n" for k in range(60)))
+    translated = cli.ok("train", pairs, "-o", tmp_path / "s", "--weight-dropout", "0.2", "--level", "word", *tiny)
+    assert "dropout 0.3, DropConnect 0.2;" in translated.stderr
+    assert "words dropped" not in translated.stderr
+    refused = cli("train", SAMPLE / "topics.tsv", "-o", tmp_path / "c", "--weight-dropout", "0.2", "-q")
+    assert refused.exit_code in (1, 2) and "--weight-dropout" in refused.stderr and refused.stdout == ""
+    counted = cli("train", SAMPLE / "entities.txt", "-o", tmp_path / "h", "--model", "hmm", "--embed-dropout", "0.1")
+    assert counted.exit_code in (1, 2) and "--embed-dropout" in counted.stderr

@@ -38,8 +38,8 @@ class ModelConfig:
     layers: int = 1
     dropout: float = 0.0  # language models: on the top layer's outputs and between layers
     dropout_input: float = 0.0  # language models: on the embedded input
-    dropout_embed: float = 0.0  # language models: whole words of the embedding (rnncli.models.regularise)
-    dropout_weight: float = 0.0  # language models: DropConnect on the hidden-to-hidden weights
+    dropout_embed: float = 0.0  # whole words of the embedding (rnncli.models.regularise); LMs, taggers, encoders
+    dropout_weight: float = 0.0  # DropConnect on the hidden-to-hidden weights; LMs, taggers, encoders
     locked: bool = False  # language models: one dropout mask per sequence (variational) instead of per step
     ar: float = 0.0  # language models: activation regularisation (the top layer's outputs' size)
     tar: float = 0.0  # language models: temporal activation regularisation (their change per step)
@@ -111,6 +111,11 @@ class ModelConfig:
             return f"dropout {self.dropout:g}"
         return (f"{'locked ' if self.locked else ''}dropout {self.dropout:g} (input {self.dropout_input:g}), words "
                 f"dropped {self.dropout_embed:g}, DropConnect {self.dropout_weight:g}, AR {self.ar:g}, TAR {self.tar:g}")
+
+    def encoder_dropout_summary(self) -> str:
+        """A tagger's or an encoder-decoder's dropout, and the encoder's regularisers where on."""
+        return f"dropout {self.dropout:g}" + (f", words dropped {self.dropout_embed:g}" if self.dropout_embed else "") \
+            + (f", DropConnect {self.dropout_weight:g}" if self.dropout_weight else "")
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

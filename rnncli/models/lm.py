@@ -10,7 +10,7 @@ from torch.nn import functional as F
 
 from rnncli.models.cells import fused
 from rnncli.models.config import ModelConfig
-from rnncli.models.regularise import activation_penalty, embedding_dropout, locked_dropout, recurrent_layers
+from rnncli.models.regularise import activation_penalty, dropout, embedding_dropout, locked_dropout, recurrent_layers
 
 State = Tensor | tuple[Tensor, Tensor]
 
@@ -130,7 +130,7 @@ class LanguageModel(nn.Module):
         return c.dropout_weight > 0 or (c.locked and c.layers > 1 and c.dropout > 0)
 
     def _dropout(self, x: Tensor, p: float) -> Tensor:
-        return locked_dropout(x, p, self.training) if self.config.locked else F.dropout(x, p, self.training)
+        return locked_dropout(x, p, self.training) if self.config.locked else dropout(x, p, self.training)
 
     def forward(self, tokens: Tensor, state: State | None = None) -> tuple[Tensor, State]:
         """Features of shape (time, batch, d) for the decoder, and the final state. In training,

@@ -21,6 +21,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from rnncli.models.cells import fused
 from rnncli.models.config import ModelConfig
+from rnncli.models.regularise import embedding_dropout, weight_dropped
 
 NEG = -1e4  # the score of a padded source position (finite: fp16/bf16 safe)
 
@@ -51,9 +52,11 @@ class Seq2Seq(nn.Module):
     def encode(self, source: Tensor, lengths: Tensor) -> tuple[Context, Tensor]:
         """The memory of padded ``source`` ids (batch, time) read to each row's ``lengths`` (on the
         CPU), and the decoder's first state: (layers, batch, hidden) per state tensor, stacked."""
-        x = self.drop(self.source_embedding(source))
+        c = self.config
+        x = self.drop(embedding_dropout(self.source_embedding(source), source, c.vocab_size, c.dropout_embed,
+                                        self.training))
         packed = pack_padded_sequence(x, lengths.cpu().clamp(min=1), batch_first=True, enforce_sorted=False)
-        out, final = self.encoder(packed)
+        out, final = weight_dropped(self.encoder, c.dropout_weight, self.training, packed)
         memory, _ = pad_packed_sequence(out, batch_first=True, total_length=source.shape[1])
         h = final[0] if isinstance(final, tuple) else final  # (layers * 2, batch, hidden / 2)
         h = h.view(self.config.layers, 2, h.shape[1], -1).transpose(1, 2).flatten(2)  # (layers, batch, hidden)

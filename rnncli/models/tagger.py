@@ -21,6 +21,7 @@ from rnncli.models.cells import fused
 from rnncli.models.config import ModelConfig
 from rnncli.models.crf import CRF
 from rnncli.models.lm import init_recurrent
+from rnncli.models.regularise import embedding_dropout, weight_dropped
 
 CHAR_WIDTH = 3  # the character CNN's window
 
@@ -47,7 +48,8 @@ class Tagger(nn.Module):
     def forward(self, tokens: Tensor, chars: Tensor | None, lengths: Tensor, affixes: Tensor | None = None) -> Tensor:
         """Scores (batch, time, tags) for padded ``tokens`` (batch, time), their ``chars`` (batch,
         time, characters; 0 pads), the sentences' lengths and the ``affixes`` (batch, time, kinds)."""
-        x = self.embedding(tokens)
+        c = self.config
+        x = embedding_dropout(self.embedding(tokens), tokens, c.vocab_size, c.dropout_embed, self.training)
         if chars is not None and self.config.char_vocab_size:
             x = torch.cat([x, self.spelling(chars)], dim=-1)
         if self.config.affix_embed:
@@ -56,7 +58,7 @@ class Tagger(nn.Module):
             x = torch.cat([x, self.affix_embedding(affixes).flatten(2)], dim=-1)
         packed = pack_padded_sequence(self.drop(x), lengths.cpu().clamp(min=1), batch_first=True,
                                       enforce_sorted=False)
-        out, _ = self.rnn(packed)
+        out, _ = weight_dropped(self.rnn, c.dropout_weight, self.training, packed)
         padded, _ = pad_packed_sequence(out, batch_first=True, total_length=tokens.shape[1])
         return self.output(self.drop(padded))  # type: ignore[no-any-return]
 

@@ -23,8 +23,8 @@ TAGGER_HOLDOUT = 0.1
 HMM_ORDER = 3
 CHAR_EMBED, CHAR_FILTERS = 32, 64
 AFFIX_EMBED = 32  # each hashed affix's and the shape's embedding (features.py)
-COUNTED_REFUSES = ("embed", "hidden", "layers", "dropout", "bidirectional", "char_features", "crf", "batch_size",
-                   "lr", "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "average", "eval_every",
+COUNTED_REFUSES = ("embed", "hidden", "layers", "dropout", "embed_dropout", "weight_dropout", "bidirectional",
+                   "char_features", "crf", "batch_size", "lr", "optimizer", "weight_decay", "clip", "epochs", "max_steps", "patience", "average", "eval_every",
                    "save_every", "on_nan", "init_from", "time_budget", "precision", "pretrained_vectors")
 
 
@@ -61,7 +61,8 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
     model = checked(ModelConfig(
         task=TASK.name, kind=kind, vocab_size=facts.vocab_size, embed=args.embed or shapes.embed,
         hidden=args.hidden or shapes.hidden, layers=args.layers or shapes.layers,
-        dropout=given_or(args.dropout, shapes.dropout), num_labels=facts.labels,
+        dropout=given_or(args.dropout, shapes.dropout), dropout_embed=given_or(args.embed_dropout, 0.0),
+        dropout_weight=given_or(args.weight_dropout, 0.0), num_labels=facts.labels,
         bidirectional=given_or(args.bidirectional, shapes.bidirectional),
         char_vocab_size=facts.alphabet if chars else 0, char_embed=CHAR_EMBED if chars else 0,
         char_filters=CHAR_FILTERS if chars else 0, affix_embed=AFFIX_EMBED if chars else 0,
@@ -111,7 +112,7 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
     spelling = f" + character CNN ({m.char_filters} filters)" if m.char_vocab_size else ""
     spelling += f" + affixes ({m.affix_kinds} x {m.affix_embed})" if m.affix_embed else ""
     return (f"{'bidirectional ' if m.bidirectional else ''}{m.kind} tagger: embed {m.embed}{spelling}, hidden "
-            f"{m.hidden} x {m.layers} layer(s), dropout {m.dropout}, {'CRF' if m.crf else 'softmax'} output; "
+            f"{m.hidden} x {m.layers} layer(s), {m.encoder_dropout_summary()}, {'CRF' if m.crf else 'softmax'} output; "
             f"{parameters:,} parameters; {data}; batch {d.batch_size} sentences; {plan.machine.device}, "
             f"{plan.machine.precision}")
 

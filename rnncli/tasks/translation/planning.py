@@ -53,6 +53,7 @@ def plan(args: TrainArgs, tokenizer: TokenizerPlan, facts: CorpusFacts, machine:
     model = checked(ModelConfig(
         task=TASK.name, kind=kind, vocab_size=facts.vocab_size, embed=args.embed or shapes.embed, hidden=hidden,
         layers=args.layers or shapes.layers, dropout=given_or(args.dropout, shapes.dropout),
+        dropout_embed=given_or(args.embed_dropout, 0.0), dropout_weight=given_or(args.weight_dropout, 0.0),
         target_vocab_size=facts.target_vocab, attention=args.attention or "dot"))
     data = DataPlan(batch_size=batch_size_of(args, shapes, machine), valid=args.valid,
                     holdout=0.0 if args.valid else SEQ2SEQ_HOLDOUT)
@@ -76,7 +77,7 @@ def summary(plan: RunPlan, facts: CorpusFacts, parameters: int) -> str:
     vocab = (f"shared vocabulary {m.vocab_size:,}" if not m.target_vocab_size
              else f"vocabularies {m.vocab_size:,} (source) and {m.target_vocab_size:,} (target)")
     return (f"{m.kind} encoder-decoder, {m.attention} attention: embed {m.embed}, hidden {m.hidden} x {m.layers} "
-            f"layer(s), dropout {m.dropout}; {parameters:,} parameters; {vocab}; {facts.train_items:,} training and "
+            f"layer(s), {m.encoder_dropout_summary()}; {parameters:,} parameters; {vocab}; {facts.train_items:,} training and "
             f"{facts.valid_items:,} validation target tokens; batch {d.batch_size} pairs; {plan.machine.device}, "
             f"{plan.machine.precision}")
 
