@@ -134,16 +134,20 @@ class Run:
 
     def generate(self, prompt: str = "", max_tokens: int = 300, temperature: float = 0.8, top_k: int | None = None,
                  top_p: float = 1.0, seed: int | None = None, num_samples: int = 1, stop_at_eos: bool = False,
-                 beam: int | None = None, best_of: int | None = None, length_penalty: float = 1.0) -> list[str]:
+                 beam: int | None = None, best_of: int | None = None, length_penalty: float = 1.0,
+                 cache: str = "none") -> list[str]:
         """Continuations of ``prompt`` (without it), as ``rnncli generate``: one per sample, or with
-        ``beam`` (beam search) or ``best_of`` (the most likely of N samples) the one found."""
+        ``beam`` (beam search) or ``best_of`` (the most likely of N samples) the one found; ``cache``
+        (unigram, neural, auto) samples from the network mixed with that cache."""
+        from rnncli.infer.caches import sampling_model
         from rnncli.infer.sampling import SamplingOptions
         from rnncli.infer.search import Search, generations
 
         self.require("lm")
         options = SamplingOptions(max_tokens, temperature, top_k, top_p, seed, stop_at_eos).check()
         search = Search(beam, best_of, length_penalty).check(num_samples)
-        return [text for text, _, _ in generations(self.engine, self.vocab, prompt, options, search, num_samples)]
+        model = sampling_model(self.engine, cache)
+        return [text for text, _, _ in generations(model, self.vocab, prompt, options, search, num_samples)]
 
     def tag(self, sentences: Iterable[str | Sequence[str]], batch_size: int = INFERENCE_BATCH) -> list[list[tuple[str, str]]]:
         """(token, tag) pairs of each sentence, as ``rnncli tag``: a sentence is a list of tokens,

@@ -67,6 +67,23 @@ class NeuralCache:
         """What evaluate reports and an export keeps."""
         return {"window": self.window, "theta": self.theta, "weight": self.weight}
 
+    def next_log_probs(self, log_probs: np.ndarray, history: np.ndarray, features: np.ndarray | None) -> np.ndarray:
+        """The mixture's log P of every token of the vocabulary after ``history``, given the
+        network's ``log_probs`` of each and ``features``, the state after each id of ``history``
+        (the last one predicts the next token): what generation samples from."""
+        if features is None:
+            raise ValueError("the neural cache reads the network's states")
+        log_probs = np.asarray(log_probs, dtype=np.float64)
+        keys = np.asarray(features, dtype=np.float32)[:-1][-self.window :]
+        if len(keys) == 0:
+            return log_probs
+        followers = np.asarray(history, dtype=np.int64)[1:][-self.window :]
+        scores = self.theta * (keys @ np.asarray(features[-1], dtype=np.float32)).astype(np.float64)
+        weights = np.exp(scores - scores.max())
+        cache = np.zeros(len(log_probs))
+        np.add.at(cache, followers, weights / weights.sum())
+        return mixed(log_probs, cache, np.ones(len(log_probs), dtype=bool), self.weight)
+
 
 def mixed(log_probs: np.ndarray, cache: np.ndarray, seen: np.ndarray, weight: float) -> np.ndarray:
     """The mixture's log-probabilities; a position with an empty window reads the network alone."""

@@ -6,8 +6,8 @@ already seen, and its probabilities sum to one).
 
 Its window and weight are fitted on the validation text once training ends (:func:`fit`), and
 kept only when they lower the validation loss; ``evaluate`` and ``score`` then read with it
-(``--no-unigram-cache`` reads the network alone), ``generate`` samples from the network alone (a cache
-makes samples repeat themselves). No torch here: every engine uses it.
+(``--cache none`` reads the network alone); ``generate`` samples from the network alone unless
+``--cache`` asks (a cache makes samples repeat themselves). No torch here: every engine uses it.
 """
 
 from __future__ import annotations
@@ -54,6 +54,13 @@ class UnigramCache:
         """log P under the cache mixture of ``ids[first:]``, given the network's ``log_probs`` of
         each of them (``ids[:first]`` is history only); ``features`` are not read."""
         return _mixed(np.asarray(log_probs, dtype=np.float64), repeat_shares(ids, self.window, first), self.weight)
+
+    def next_log_probs(self, log_probs: np.ndarray, history: np.ndarray, features: Any = None) -> np.ndarray:
+        """The mixture's log P of every token of the vocabulary after ``history`` (at least one
+        id), given the network's ``log_probs`` of each: what generation samples from."""
+        recent = np.asarray(history, dtype=np.int64)[-self.window :]
+        shares = np.bincount(recent, minlength=len(log_probs))[: len(log_probs)] / len(recent)
+        return _mixed(np.asarray(log_probs, dtype=np.float64), shares, self.weight)
 
 
 def _mixed(log_probs: np.ndarray, shares: np.ndarray, weight: float) -> np.ndarray:

@@ -135,3 +135,75 @@ def test_a_run_without_a_neural_cache_says_so_in_one_line(cli, cached_run, tmp_p
     (run / CACHE_FILE).write_text('{"window": 5, "theta": -1, "weight": 0.2, "chosen": true}')
     assert_one_error(cli("evaluate", "-c", run, cached_run / "test.txt", "--device", "cpu", "--weights", "last"), 1,
                      CACHE_FILE)
+
+
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 60), window=st.integers(1, 30), theta=st.floats(0.05, 2.0), weight=st.floats(0.01, 0.9),
+       seed=st.integers(0, 99))
+def test_generation_samples_from_the_same_mixture_that_scoring_reads(n, window, theta, weight, seed):
+    """The distribution generation draws the next token from, after any history, gives each token
+    the probability that scoring gives it at that place; both caches, and it sums to one."""
+    from rnncli.unigram_cache import UnigramCache
+
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(0, 7, n)
+    features = rng.normal(size=(n, 5)).astype(np.float32)
+    table = np.log(rng.dirichlet(np.ones(7), size=n))  # the network's log P of every token after ids[:p + 1]
+    picked = table[np.arange(n - 1), ids[1:]]
+    for cache, states in ((UnigramCache(window, weight), None), (NeuralCache(window, theta, weight), features)):
+        scored = cache.mix(picked, ids, features=None if states is None else features[:-1])
+        for p in range(1, n):
+            after = cache.next_log_probs(table[p - 1], ids[:p], None if states is None else states[:p])
+            assert np.exp(after).sum() == pytest.approx(1.0, abs=1e-9)
+            assert after[ids[p]] == pytest.approx(scored[p - 1], abs=1e-6)
+
+
+def test_the_cached_model_of_generation_mixes_by_the_recent_tokens():
+    from rnncli.infer.caches import CachedStepping
+    from rnncli.unigram_cache import UnigramCache
+
+    class Uniform:
+        def start(self, prompt_ids, num_samples):
+            return np.zeros((num_samples, 10)), None
+
+        def step(self, tokens, state):
+            return np.zeros((len(tokens), 10)), None
+
+        def select(self, state, rows):
+            return state
+
+    model = CachedStepping(Uniform(), UnigramCache(window=3, weight=0.5))
+    first, _ = model.start([4, 5, 5, 7], 2)
+    assert np.exp(first[0]) == pytest.approx(0.05 + 0.5 * np.bincount([5, 5, 7], minlength=10) / 3)
+    after, _ = model.step(np.array([8, 5]), None)  # the window moves on: 5 7 8 and 5 7 5
+    assert np.exp(after[0]) == pytest.approx(0.05 + 0.5 * np.bincount([5, 7, 8], minlength=10) / 3)
+    assert np.exp(after[1]) == pytest.approx(0.05 + 0.5 * np.bincount([5, 7, 5], minlength=10) / 3)
+    assert model.history.shape == (2, 4)  # the window and the present token, no more
+    model.select(None, np.array([1, 1]))
+    assert model.history.tolist() == [[5, 5, 7, 5], [5, 5, 7, 5]]  # beam search reorders the rows
+
+
+def test_generate_samples_with_a_cache_only_when_asked(cli, cached_run):
+    run = cached_run / "lm"
+    common = ["generate", "-c", run, "--prompt", "the", "--max-tokens", "40", "--seed", "3", "--device", "cpu"]
+    plain = cli.ok(*common).stdout
+    assert cli.ok(*common, "--cache", "none").stdout == plain  # the default is the network alone
+    for cache in ("unigram", "neural"):
+        mixed = cli.ok(*common, "--cache", cache)
+        assert mixed.stdout.startswith("the") and mixed.stdout != plain and mixed.stderr == ""
+        assert cli.ok(*common, "--cache", cache).stdout == mixed.stdout  # the seed still decides
+    served = cli.ok("generate", "-c", run, "--prompt", "the", "--max-tokens", "40", "--seed", "3", "--cache", "neural",
+                    "-v")
+    assert "onnxruntime" in served.stderr and served.stdout.startswith("the")
+    beams = cli.ok(*common, "--cache", "unigram", "--beam", "3").stdout
+    assert beams.startswith("the")
+
+
+def test_generate_refuses_a_cache_the_run_does_not_have(cli, tmp_path):
+    from tests.conftest import SAMPLE, assert_one_error
+
+    run = tmp_path / "lm"
+    cli.ok("train", SAMPLE / "english.txt", "-o", run, "--model", "ngram", "--level", "char", "-q")
+    assert_one_error(cli("generate", "-c", run, "--prompt", "a", "--cache", "neural"), contains="no neural cache")
+    refused = cli("generate", "-c", run, "--prompt", "a", "--cache", "sometimes")
+    assert refused.exit_code == 2 and refused.stdout == ""

@@ -15,6 +15,7 @@ from rnncli.errors import InputError
 from rnncli.infer.reading import stream_log_probs, stream_log_probs_features
 
 CACHES = ("auto", "none", "unigram", "neural")
+GENERATION_CACHES = ("none", "unigram", "neural", "auto")  # generate's choices: none first, its default
 SEGMENT = 200_000  # tokens read at a time with the neural cache: its states cost memory per token
 
 
@@ -48,3 +49,58 @@ def read_with(engine: Any, ids: np.ndarray, cache: Any) -> tuple[np.ndarray, np.
         networks.append(network)
         mixtures.append(cache.mix(network, ids[low : first + SEGMENT], first=first - low, features=features))
     return np.concatenate(networks), np.concatenate(mixtures)
+
+
+class CachedStepping:
+    """A language model as generation sees it (:class:`rnncli.infer.engine.Stepping`), its scores
+    replaced by the cache mixture's log-probabilities over the prompt and what was generated: the
+    unigram cache counts the last ``window`` tokens, the neural cache matches the present state
+    against the last ``window`` states (the engine's ``start_features``/``step_features`` give
+    them). Only the last ``window + 1`` positions are kept, so a long generation costs constant
+    memory per step."""
+
+    def __init__(self, lm: Any, cache: Any) -> None:
+        if cache.needs_features and not hasattr(lm, "step_features"):
+            raise InputError("this model gives no hidden states to the neural cache: use --cache unigram")
+        self.lm, self.cache = lm, cache
+        self.history = np.zeros((0, 0), dtype=np.int64)  # (samples, positions)
+        self.features: np.ndarray | None = None  # (samples, positions, d): the state after each id
+
+    def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, Any]:
+        if self.cache.needs_features:
+            scores, state, features = self.lm.start_features(prompt_ids, num_samples)
+            self.features = np.swapaxes(np.asarray(features, dtype=np.float32), 0, 1)
+        else:
+            scores, state = self.lm.start(prompt_ids, num_samples)
+        self.history = np.repeat(np.asarray(prompt_ids, dtype=np.int64)[None, :], num_samples, axis=0)
+        return self._mixed(scores), state
+
+    def step(self, tokens: np.ndarray, state: Any) -> tuple[np.ndarray, Any]:
+        keep = self.cache.window + 1
+        self.history = np.concatenate([self.history, np.asarray(tokens, dtype=np.int64)[:, None]], axis=1)[:, -keep:]
+        if self.features is not None:
+            scores, state, features = self.lm.step_features(tokens, state)
+            self.features = np.concatenate([self.features, np.asarray(features, dtype=np.float32)[:, None]],
+                                           axis=1)[:, -keep:]
+        else:
+            scores, state = self.lm.step(tokens, state)
+        return self._mixed(scores), state
+
+    def select(self, state: Any, rows: np.ndarray) -> Any:
+        self.history = self.history[rows]
+        if self.features is not None:
+            self.features = self.features[rows]
+        return self.lm.select(state, rows)
+
+    def _mixed(self, scores: np.ndarray) -> np.ndarray:
+        scores = np.asarray(scores, dtype=np.float64)
+        top = scores.max(axis=1, keepdims=True)
+        log_probs = scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        return np.stack([self.cache.next_log_probs(row, history, None if self.features is None else self.features[k])
+                         for k, (row, history) in enumerate(zip(log_probs, self.history))])
+
+
+def sampling_model(engine: Any, choice: str) -> Any:
+    """What generation steps through: the engine itself, or with ``choice``'s cache mixed in."""
+    cache = pick(engine, choice)
+    return engine if cache is None else CachedStepping(engine, cache)

@@ -14,6 +14,7 @@ from rnncli.tasks.language.options import GenerateArgs, ScoreArgs
 
 def _generate(args: GenerateArgs) -> None:
     """Generate text from a trained language model, streaming it to stdout."""
+    from rnncli.infer.caches import sampling_model
     from rnncli.infer.sampling import SamplingOptions
     from rnncli.infer.search import Search
     from rnncli.serving import serving
@@ -27,9 +28,11 @@ def _generate(args: GenerateArgs) -> None:
         if engine.task != "lm":
             _generate_other(engine, args, prompts)
         elif search:
-            _write_ranked(engine, prompts, options, search, args.echo, args.format)
+            _write_ranked(sampling_model(engine, args.cache), engine.vocab, prompts, options, search, args.echo,
+                          args.format)
         else:
-            _write_samples(engine, engine.vocab, prompts, options, args.num_samples, args.echo, args.format)
+            _write_samples(sampling_model(engine, args.cache), engine.vocab, prompts, options, args.num_samples,
+                           args.echo, args.format)
 
 
 def _generate_other(engine: Any, args: GenerateArgs, prompts: list[str]) -> None:
@@ -43,13 +46,14 @@ def _generate_other(engine: Any, args: GenerateArgs, prompts: list[str]) -> None
     hook(engine, prompts, args)
 
 
-def _write_ranked(engine: Any, prompts: list[str], options: Any, search: Any, echo: bool, fmt: str) -> None:
+def _write_ranked(model: Any, vocab: Any, prompts: list[str], options: Any, search: Any, echo: bool,
+                  fmt: str) -> None:
     """The most likely text per prompt, by beam search or as the best of N samples."""
     from rnncli.infer.search import ranked
 
     with open_output(None) as out:
         for text in prompts:
-            found = ranked(engine, engine.vocab, text, options, search)
+            found = ranked(model, vocab, text, options, search)
             if fmt == "jsonl":
                 for rank, (body, tokens, total) in enumerate(found):
                     out.write(json.dumps({"prompt": text, "rank": rank, "text": body, "tokens": tokens,

@@ -53,13 +53,14 @@ class Stepper:
             self.no_input = self.embedding.new_zeros(1, 0)
             self.no_weight = w_ih.new_zeros(w_ih.shape[0], 0)
 
-    def step(self, tokens: Tensor, state: list, single: int | None = None) -> tuple[Tensor, list]:  # type: ignore[type-arg]
-        """``single``: the token id when there is one sample, which allows the table lookup."""
+    def step(self, tokens: Tensor, state: list, single: int | None = None) -> tuple[Tensor, list, Tensor]:  # type: ignore[type-arg]
+        """Logits, the state and the features the decoder read (what the neural cache keeps);
+        ``single``: the token id when there is one sample, which allows the table lookup."""
         if single is not None and self.table is not None:
             return self._layers(self.no_input, state, (self.no_weight, self.table[single]))
         return self._layers(self.embedding[tokens], state, None)
 
-    def _layers(self, x: Tensor, state: list, first: tuple[Tensor, Tensor] | None) -> tuple[Tensor, list]:  # type: ignore[type-arg]
+    def _layers(self, x: Tensor, state: list, first: tuple[Tensor, Tensor] | None) -> tuple[Tensor, list, Tensor]:  # type: ignore[type-arg]
         new_state = []
         for k, ((w_ih, w_hh, b_ih, b_hh), layer_state) in enumerate(zip(self.weights, state)):
             if k == 0 and first is not None:
@@ -77,7 +78,7 @@ class Stepper:
             logits = torch.addmm(self.decoder.bias, x, self.decoder.weight.t())
         else:
             logits = self.model.log_probs(x)
-        return logits, new_state
+        return logits, new_state, x
 
     def split_state(self, state) -> list:  # type: ignore[no-untyped-def]
         """The fused layer's (layers, batch, hidden) state as one entry per layer."""
@@ -107,23 +108,37 @@ class TorchLM:
             self._stepper = Stepper(self.model)
         return self._stepper
 
-    @torch.inference_mode()
     def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
+        logits, state, _ = self._begin(prompt_ids, num_samples)
+        return logits, state
+
+    def start_features(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list, np.ndarray]:  # type: ignore[type-arg]
+        """:meth:`start`, and the features after each prompt token (time, samples, d)."""
+        logits, state, features = self._begin(prompt_ids, num_samples)
+        return logits, state, features.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def _begin(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list, Tensor]:  # type: ignore[type-arg]
         self.model.eval()
         context = torch.tensor(prompt_ids, dtype=torch.long, device=self.device)
         features, state = self.model(context[:, None].expand(-1, num_samples), None)
-        return _last_logits(self.model, features).float().cpu().numpy(), self.stepper.split_state(state)
+        return _last_logits(self.model, features).float().cpu().numpy(), self.stepper.split_state(state), features
 
     def select(self, state: list, rows: np.ndarray) -> list:  # type: ignore[type-arg]
         index = torch.as_tensor(rows, device=self.device)
         return [tuple(t.index_select(0, index) for t in s) if isinstance(s, tuple) else s.index_select(0, index)
                 for s in state]
 
-    @torch.inference_mode()
     def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
+        logits, state, _ = self.step_features(tokens, state)
+        return logits, state
+
+    @torch.inference_mode()
+    def step_features(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list, np.ndarray]:  # type: ignore[type-arg]
+        """:meth:`step`, and the features after the step's token (samples, d)."""
         single = int(tokens[0]) if len(tokens) == 1 else None
-        logits, state = self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)
-        return logits.float().cpu().numpy(), state
+        logits, state, features = self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)
+        return logits.float().cpu().numpy(), state, features.float().cpu().numpy()
 
     def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
         """log P of ``targets`` after ``inputs`` (time, batch), the state carried; the model is read

@@ -18,10 +18,6 @@ class ExportedLanguageModel(Exported):
     columns: int | None = None
     window = WINDOW
 
-    def _run(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        log_probs, new_state, _ = self._outputs(tokens, state, ())
-        return log_probs, new_state
-
     def _outputs(self, tokens: np.ndarray, state: list[np.ndarray],
                  extra: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
         names = self.manifest["state"]
@@ -34,13 +30,27 @@ class ExportedLanguageModel(Exported):
         return [np.zeros(shape, dtype=np.float32) for _ in self.manifest["state"]]
 
     def start(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        tokens = np.repeat(np.asarray(prompt_ids, dtype=np.int64)[:, None], num_samples, axis=1)
-        log_probs, state = self._run(tokens, self.zero_state(num_samples))
+        log_probs, state, _ = self._prompt(prompt_ids, num_samples, ())
         return log_probs[-1], state
 
+    def start_features(self, prompt_ids: list[int], num_samples: int) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """:meth:`start`, and the features after each prompt token (time, samples, d)."""
+        log_probs, state, (features,) = self._prompt(prompt_ids, num_samples, ("features",))
+        return log_probs[-1], state, features
+
     def step(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
-        log_probs, state = self._run(np.asarray(tokens, dtype=np.int64)[None, :], state)
+        log_probs, state, _ = self._outputs(np.asarray(tokens, dtype=np.int64)[None, :], state, ())
         return log_probs[0], state
+
+    def step_features(self, tokens: np.ndarray, state: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+        """:meth:`step`, and the features after the step's token (samples, d)."""
+        log_probs, state, (features,) = self._outputs(np.asarray(tokens, dtype=np.int64)[None, :], state, ("features",))
+        return log_probs[0], state, features[0]
+
+    def _prompt(self, prompt_ids: list[int], num_samples: int,
+                extra: tuple[str, ...]) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
+        tokens = np.repeat(np.asarray(prompt_ids, dtype=np.int64)[:, None], num_samples, axis=1)
+        return self._outputs(tokens, self.zero_state(num_samples), extra)
 
     def select(self, state: list[np.ndarray], rows: np.ndarray) -> list[np.ndarray]:
         return [s[:, rows, :] for s in state]

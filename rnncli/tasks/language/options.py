@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from rnncli.infer.options import (ServingArgs, device_option, run_option, cache_option, verbose_option,
                                   weights_option)
+from rnncli.infer.caches import GENERATION_CACHES
 from rnncli.opts import command_option, threads_option
 
 
@@ -35,6 +36,9 @@ class GenerateArgs:
                                            help="Beam search: rank by total log-probability / length ** this.")
     best_of: int | None = command_option(None, min=1, max=10_000, help=(
         "Sample N (one batch) and print the most likely (--format jsonl: all N, best first)."))
+    cache: str = command_option("none", choices=GENERATION_CACHES, help=(
+        "Sample from the network mixed with a cache fitted on validation: none (the network alone; a cache "
+        "makes samples repeat what they said), unigram, neural, or auto (the one validation chose)."))
     verbose: bool = verbose_option()
 
 
