@@ -48,9 +48,11 @@ def test_evaluate_equals_the_command(lm, cli):
     ours = lm.evaluate(SAMPLE / "english-valid.txt")
     theirs = json.loads(cli.ok("evaluate", "-c", lm.path, SAMPLE / "english-valid.txt", "--json").stdout)
     assert ours.keys() == theirs.keys()
-    for key, value in ours.items():  # the command serves the ONNX export: other kernels
-        assert value == (pytest.approx(theirs[key], rel=1e-4) if not isinstance(value, dict) else
-                         {k: pytest.approx(v, rel=1e-4) for k, v in theirs[key].items()}), key
+    # the command serves the ONNX export in fp32, the run reads in the precision it trained in (bf16
+    # where the CPU has it): other kernels, figures equal to 1e-3
+    for key, value in ours.items():
+        assert value == (pytest.approx(theirs[key], rel=1e-3) if not isinstance(value, dict) else
+                         {k: pytest.approx(v, rel=1e-3) for k, v in theirs[key].items()}), key
 
 
 def test_a_classifier_from_python(tmp_path):

@@ -88,6 +88,12 @@ def test_answers_are_the_commands_answers(served, runs, cli):
     made = served.post("/v1/generate", json={"model": "chars", "prompt": "The ", "max_tokens": 40, "seed": 3}).json()
     by_cli = cli.ok("generate", "-c", runs / "chars", "--prompt", "The ", "--max-tokens", "40", "--seed", "3").stdout
     assert "The " + made["results"][0]["text"] + "\n" == by_cli and made["results"][0]["tokens"] == 40
+    for cache in ("unigram", "neural"):  # opt-in, as for the command
+        made = served.post("/v1/generate", json={"model": "chars", "prompt": "The ", "max_tokens": 40, "seed": 3,
+                                                 "cache": cache})
+        by_cli = cli.ok("generate", "-c", runs / "chars", "--prompt", "The ", "--max-tokens", "40", "--seed", "3",
+                        "--cache", cache).stdout
+        assert made.status_code == 200 and "The " + made.json()["results"][0]["text"] + "\n" == by_cli
 
     tagged = served.post("/v1/tag", json={"model": "entities", "texts": ["Bluebird Press said so"]}).json()
     by_cli = json.loads(cli.ok("tag", "-c", runs / "entities", "-f", "jsonl", input="Bluebird Press said so\n").stdout)

@@ -12,10 +12,9 @@ from typing import Any
 import numpy as np
 
 from rnncli.errors import InputError
+from rnncli.infer.options import CACHES
 from rnncli.infer.reading import stream_log_probs, stream_log_probs_features
 
-CACHES = ("auto", "none", "unigram", "neural")
-GENERATION_CACHES = ("none", "unigram", "neural", "auto")  # generate's choices: none first, its default
 SEGMENT = 200_000  # tokens read at a time with the neural cache: its states cost memory per token
 
 

@@ -51,8 +51,12 @@ class ServingArgs:
     verbose: bool = verbose_option()
 
 
+CACHES = ("auto", "none", "unigram", "neural")  # rnncli.infer.caches
+GENERATION_CACHES = ("none", "unigram", "neural", "auto")  # generate's choices: none first, its default
+
+
 def cache_option() -> Any:
-    return command_option("auto", choices=("auto", "none", "unigram", "neural"), help=(
+    return command_option("auto", choices=CACHES, help=(
         "Language models: read with the cache fitted on validation when training ended: auto (the one that "
         "validation chose, if any helped), none (the network alone), unigram or neural."))
 

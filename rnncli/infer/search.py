@@ -24,40 +24,22 @@ def log_softmax(scores: np.ndarray) -> np.ndarray:
 def beam_search(lm: Stepping, prompt_ids: list[int], beam: int, max_tokens: int, length_penalty: float = 1.0,
                 stop_at_eos: bool = False) -> list[tuple[list[int], float]]:
     """The ``beam`` most likely continuations (ids, total log-probability), best first, ranked by
-    total / length ** length_penalty. Deterministic; the beams advance as one batch."""
+    total / length ** length_penalty: :func:`batch_beam_search` for one prompt, whose first step
+    reads the prompt. ``<eos>`` ends a continuation (and is its last id) with ``stop_at_eos``,
+    else it is a line end like any token."""
     if beam < 1:
         raise ConfigError("--beam must be at least 1")
-    scores, state = lm.start([EOS, *prompt_ids], 1)
-    sequences: list[list[int]] = [[]]
-    totals = np.zeros(1)
-    finished: list[tuple[list[int], float]] = []
-    for _ in range(max_tokens):
-        logp = log_softmax(scores)
-        logp[:, [PAD, BOS]] = -np.inf
-        candidates = (totals[:, None] + logp).ravel()
-        best = np.argsort(-candidates, kind="stable")[: 2 * beam]
-        rows, tokens = np.divmod(best, logp.shape[1])
-        keep_rows, keep_tokens, keep_totals = [], [], []
-        for row, token, total in zip(rows, tokens, candidates[best]):
-            if not np.isfinite(total):
-                continue
-            if stop_at_eos and token == EOS:
-                finished.append((sequences[row] + [int(token)], float(total)))
-            elif len(keep_rows) < beam:
-                keep_rows.append(int(row))
-                keep_tokens.append(int(token))
-                keep_totals.append(float(total))
-        if len(finished) >= beam or not keep_rows:
-            break
-        sequences = [sequences[r] + [t] for r, t in zip(keep_rows, keep_tokens)]
-        totals = np.asarray(keep_totals)
-        scores, state = lm.step(np.asarray(keep_tokens, dtype=np.int64), lm.select(state, np.asarray(keep_rows)))
-    finished.extend((s, float(t)) for s, t in zip(sequences, totals) if s)
+    if max_tokens < 1:
+        return []
+    prompted = [lm.start([EOS, *prompt_ids], beam)]  # beam identical rows: the search starts from one
 
-    def rank(item: tuple[list[int], float]) -> float:
-        return item[1] / max(1, len(item[0])) ** length_penalty
+    def step(tokens: np.ndarray, state: Any) -> tuple[np.ndarray, Any, None]:
+        scores, state = prompted.pop() if prompted else lm.step(tokens, state)
+        return log_softmax(scores), state, None
 
-    return sorted(finished, key=rank, reverse=True)[:beam]
+    [found] = batch_beam_search(step, lm.select, None, 1, beam, np.array([max_tokens]), length_penalty, start=BOS,
+                                eos=EOS if stop_at_eos else -1)
+    return [(h.ids + [EOS] * h.ended, h.total) for h in found if h.ids or h.ended]
 
 
 def sequence_logprob(lm: Any, prompt_ids: list[int], continuations: list[list[int]]) -> list[float]:
@@ -140,6 +122,7 @@ class Hypothesis:
     total: float
     score: float
     attention: np.ndarray | None = None
+    ended: bool = False  # by the end token (else by the length limit)
 
 
 def batch_beam_search(step: Any, select: Any, state: Any, batch: int, beam: int, max_steps: np.ndarray,
@@ -213,7 +196,7 @@ class _Beams:
         length = self.t + eos
         attention = None if self.history is None else self.history[source_row]
         finished[self.active[row]].append(Hypothesis(self.sequences[source_row].tolist(), float(total),
-                                                     float(total) / length ** length_penalty, attention))
+                                                     float(total) / length ** length_penalty, attention, bool(eos)))
 
     def advance(self, scores: np.ndarray, parents: np.ndarray, chosen: np.ndarray, going: np.ndarray) -> np.ndarray:
         """Keep each input's best ``beam`` continuations that go on; returns the rows they continue."""

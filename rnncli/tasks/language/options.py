@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from rnncli.infer.options import (ServingArgs, device_option, run_option, cache_option, verbose_option,
-                                  weights_option)
-from rnncli.infer.caches import GENERATION_CACHES
+from rnncli.infer.options import (GENERATION_CACHES, ServingArgs, device_option, run_option, cache_option,
+                                  verbose_option, weights_option)
 from rnncli.opts import command_option, threads_option
 
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any, Iterator
 
+from rnncli.infer.options import CACHES, GENERATION_CACHES
 from rnncli.serve.endpoints import EMBED, Batched, Options, Streamed, read_texts, results_schema, texts_field
 from rnncli.serve.requests import HttpError, Limits, boolean, choice, integer, number, string
 
 MAX_SAMPLES, MAX_BEAM = 64, 64
-CACHES = ("auto", "none", "unigram", "neural")
 
 
 def _read_generate(body: dict[str, Any], limits: Limits) -> Options:
@@ -33,24 +33,26 @@ def _read_generate(body: dict[str, Any], limits: Limits) -> Options:
     if stream and (search or samples > 1):
         raise HttpError(400, "stream: streams one sample (no beam, best_of or num_samples)")
     return {"prompt": string(body, "prompt", "", limits), "sampling": sampling, "search": search,
-            "samples": samples, "stream": stream}
+            "samples": samples, "stream": stream, "cache": choice(body, "cache", "none", GENERATION_CACHES)}
 
 
 def _whole(run: Any, options: Options) -> list[dict[str, Any]]:
+    from rnncli.infer.caches import sampling_model
     from rnncli.infer.search import generations
 
     engine = run.engine
-    found = generations(engine, engine.vocab, options["prompt"], options["sampling"], options["search"],
-                        options["samples"])
+    found = generations(sampling_model(engine, options["cache"]), engine.vocab, options["prompt"], options["sampling"],
+                        options["search"], options["samples"])
     return [{"text": text, "tokens": tokens, **({} if total is None else {"logprob": round(float(total), 6)})}
             for text, tokens, total in found]
 
 
 def _pieces(run: Any, options: Options) -> Iterator[str]:
+    from rnncli.infer.caches import sampling_model
     from rnncli.infer.sampling import sample_pieces
 
     engine = run.engine
-    return sample_pieces(engine, engine.vocab, options["prompt"], options["sampling"])
+    return sample_pieces(sampling_model(engine, options["cache"]), engine.vocab, options["prompt"], options["sampling"])
 
 
 def _generate_fields(limits: Limits) -> dict[str, Any]:
@@ -61,7 +63,8 @@ def _generate_fields(limits: Limits) -> dict[str, Any]:
             "top_p": {"type": "number", "exclusiveMinimum": 0, "maximum": 1}, "seed": {"type": "integer"},
             "num_samples": {**count, "maximum": MAX_SAMPLES}, "stop_at_eos": {"type": "boolean"},
             "beam": {**count, "maximum": MAX_BEAM}, "best_of": {**count, "maximum": MAX_SAMPLES},
-            "length_penalty": {"type": "number"}, "stream": {"type": "boolean"}}
+            "length_penalty": {"type": "number"}, "stream": {"type": "boolean"},
+            "cache": {"enum": list(GENERATION_CACHES)}}
 
 
 GENERATE = Streamed(
