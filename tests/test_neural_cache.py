@@ -207,3 +207,25 @@ def test_generate_refuses_a_cache_the_run_does_not_have(cli, tmp_path):
     assert_one_error(cli("generate", "-c", run, "--prompt", "a", "--cache", "neural"), contains="no neural cache")
     refused = cli("generate", "-c", run, "--prompt", "a", "--cache", "sometimes")
     assert refused.exit_code == 2 and refused.stdout == ""
+
+
+@pytest.mark.parametrize("which", ["unigram", "neural"])
+def test_stepping_through_a_text_with_the_cache_reads_what_scoring_reads(cached_run, which):
+    """Teacher-forced through the generation path (prompt, then one token a step, the states kept),
+    each token's mixture probability is the one scoring gives it: the same states, aligned."""
+    import rnncli
+    from rnncli.infer.caches import CachedStepping, pick, read_with
+    from rnncli.text.vocab import EOS
+
+    run = rnncli.load(cached_run / "lm")
+    engine = run.engine  # trained in fp32: reading and stepping share the precision
+    ids = np.array([EOS, *run.vocab.encode((cached_run / "test.txt").read_text()[:1500])])
+    cache = pick(engine, which)
+    _, scored = read_with(engine, ids, cache)
+    model = CachedStepping(engine, cache)
+    scores, state = model.start(ids[:40].tolist(), 1)
+    stepped = [scores[0][ids[40]]]
+    for t in range(40, len(ids) - 1):
+        scores, state = model.step(ids[t : t + 1], state)
+        stepped.append(scores[0][ids[t + 1]])
+    assert np.asarray(stepped) == pytest.approx(scored[39:], abs=1e-4)
