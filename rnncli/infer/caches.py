@@ -92,9 +92,9 @@ class CachedStepping:
         return self.lm.select(state, rows)
 
     def _mixed(self, scores: np.ndarray) -> np.ndarray:
-        scores = np.asarray(scores, dtype=np.float64)
-        top = scores.max(axis=1, keepdims=True)
-        log_probs = scores - top - np.log(np.exp(scores - top).sum(axis=1, keepdims=True))
+        from rnncli.infer.search import log_softmax
+
+        log_probs = log_softmax(scores)
         return np.stack([self.cache.next_log_probs(row, history, None if self.features is None else self.features[k])
                          for k, (row, history) in enumerate(zip(log_probs, self.history))])
 
