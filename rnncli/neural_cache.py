@@ -82,10 +82,10 @@ class NeuralCache:
         weights = np.exp(scores - scores.max())
         cache = np.zeros(len(log_probs))
         np.add.at(cache, followers, weights / weights.sum())
-        return mixed(log_probs, cache, np.ones(len(log_probs), dtype=bool), self.weight)
+        return mixed(log_probs, cache, np.True_, self.weight)  # the window holds states: every token mixes
 
 
-def mixed(log_probs: np.ndarray, cache: np.ndarray, seen: np.ndarray, weight: float) -> np.ndarray:
+def mixed(log_probs: np.ndarray, cache: np.ndarray, seen: np.ndarray | np.bool_, weight: float) -> np.ndarray:
     """The mixture's log-probabilities; a position with an empty window reads the network alone."""
     with np.errstate(divide="ignore"):
         both = np.logaddexp(math.log1p(-weight) + log_probs, math.log(weight) + np.log(cache))

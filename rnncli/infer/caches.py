@@ -14,6 +14,7 @@ import numpy as np
 from rnncli.errors import InputError
 from rnncli.infer.options import CACHES
 from rnncli.infer.reading import stream_log_probs, stream_log_probs_features
+from rnncli.infer.search import log_softmax
 
 SEGMENT = 200_000  # tokens read at a time with the neural cache: its states cost memory per token
 
@@ -92,8 +93,6 @@ class CachedStepping:
         return self.lm.select(state, rows)
 
     def _mixed(self, scores: np.ndarray) -> np.ndarray:
-        from rnncli.infer.search import log_softmax
-
         log_probs = log_softmax(scores)
         return np.stack([self.cache.next_log_probs(row, history, None if self.features is None else self.features[k])
                          for k, (row, history) in enumerate(zip(log_probs, self.history))])

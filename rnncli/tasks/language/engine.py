@@ -130,15 +130,18 @@ class TorchLM:
                 for s in state]
 
     def step(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list]:  # type: ignore[type-arg]
-        logits, state, _ = self.step_features(tokens, state)
-        return logits, state
+        logits, state, _ = self._advance(tokens, state)
+        return logits.float().cpu().numpy(), state
 
-    @torch.inference_mode()
     def step_features(self, tokens: np.ndarray, state: list) -> tuple[np.ndarray, list, np.ndarray]:  # type: ignore[type-arg]
         """:meth:`step`, and the features after the step's token (samples, d)."""
-        single = int(tokens[0]) if len(tokens) == 1 else None
-        logits, state, features = self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)
+        logits, state, features = self._advance(tokens, state)
         return logits.float().cpu().numpy(), state, features.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def _advance(self, tokens: np.ndarray, state: list) -> tuple[Tensor, list, Tensor]:  # type: ignore[type-arg]
+        single = int(tokens[0]) if len(tokens) == 1 else None
+        return self.stepper.step(torch.from_numpy(tokens).to(self.device), state, single)  # type: ignore[no-any-return]
 
     def target_log_probs(self, inputs: np.ndarray, targets: np.ndarray, state: Any = None) -> tuple[np.ndarray, Any]:
         """log P of ``targets`` after ``inputs`` (time, batch), the state carried; the model is read
