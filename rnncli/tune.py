@@ -67,12 +67,13 @@ class Trial:
 
 def candidates(seed: int, given: frozenset[str]) -> list[dict[str, Any]]:
     """The defaults first, then distinct draws; options the user gave are not searched."""
-    from rnncli.tasks.classification.planning import CNN_REFUSES
+    from rnncli.plan import planning
 
+    refused_by_cnn = set(planning(CLASSIFY).CNN_REFUSES)
     rng = random.Random(seed)
     fixed = given | ({"level"} if "vocab" in given else set())
     searched = [k for k in SPACE if (k if k != "lr_scale" else "lr") not in fixed]
-    space = {**SPACE, "model": tuple(m for m in SPACE["model"] if m != "cnn" or not fixed & set(CNN_REFUSES))}
+    space = {**SPACE, "model": tuple(m for m in SPACE["model"] if m != "cnn" or not fixed & refused_by_cnn)}
     chosen: list[dict[str, Any]] = [{}]
     for _ in range(100):
         if len(chosen) >= CANDIDATES or not searched:
