@@ -246,15 +246,11 @@ def encoder_dropout(work: Path) -> None:
     translation encoder (Multi30k val, greedy BLEU as training reports it), one at a time and
     together; --time-budget from --budget (default 300), seed 0, best validation figure."""
     budget = sys.argv[sys.argv.index("--budget") + 1] if "--budget" in sys.argv else "300"
-    lines, multi30k = DATA / "ud_english_lines", DATA / "multi30k"
-    pairs = {}
-    for name, stem in (("train", "train"), ("valid", "val")):
-        german = (multi30k / f"{stem}.de").read_text(encoding="utf-8").splitlines()
-        english = (multi30k / f"{stem}.en").read_text(encoding="utf-8").splitlines()
-        pairs[name] = work / f"mt-{name}.tsv"
-        pairs[name].write_text("".join(f"{d}\t{e}\n" for d, e in zip(german, english)), encoding="utf-8")
+    from translate import pairs
+
+    lines, paired = DATA / "ud_english_lines", pairs(work)  # paste of each Multi30k split, as the README says
     tasks = {"tagger (LinES dev UPOS accuracy)": (lines / "train.conllu", lines / "dev.conllu", "accuracy", []),
-             "translation (Multi30k val BLEU)": (pairs["train"], pairs["valid"], "bleu", ["--task", "seq2seq"])}
+             "translation (Multi30k val BLEU)": (paired["train"], paired["valid"], "bleu", ["--task", "seq2seq"])}
     for task, (train, valid, key, extra) in tasks.items():
         for name, options in ENCODER_VARIANTS.items():
             run = work / f"enc-{key}-{list(ENCODER_VARIANTS).index(name)}"

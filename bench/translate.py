@@ -25,7 +25,7 @@ SPLITS = {"train": "train", "valid": "val", "test": "test_2016_flickr"}
 LONG = 20  # source words: "long sentences" for the attention comparison
 
 
-def _pairs(work: Path) -> dict[str, Path]:
+def pairs(work: Path) -> dict[str, Path]:
     """``paste X.de X.en`` of each split, as the README says."""
     paths = {}
     for name, stem in SPLITS.items():
@@ -118,7 +118,7 @@ def run(quick: bool = False) -> list[Row]:
     if not (MULTI30K / "train.de").is_file():
         return [Row("translation", "skipped", "Multi30k absent", None)]
     work = Path(tempfile.mkdtemp(prefix="rnncli-translate-"))
-    rows, best = quality(work, _pairs(work), "300" if quick else "900")
+    rows, best = quality(work, pairs(work), "300" if quick else "900")
     return rows + throughput(best)
 
 
