@@ -165,7 +165,8 @@ class TrainArgs:
     lr: float | None = option(min=0.0, help="Peak learning rate (cosine decay) [default: by model; sgd 10].")
     optimizer: str = option("adamw", choices=("adamw", "sgd"), fixed=True, help=(
         "adamw, or plain sgd (no momentum: the course's update rule, where clipping matters most)."))
-    weight_decay: float = option(0.01, min=0.0, help="AdamW weight decay on weight matrices.")
+    weight_decay: float | None = option(min=0.0, help=(
+        "AdamW weight decay on weight matrices [default: 0.1 for character language models, else 0.01]."))
     clip: float = option(1.0, min=0.0, help="Gradient-norm clipping threshold; 0 turns it off.")
     epochs: int | None = option(min=1, help=(
         "Passes over the data [default: 2 for word and subword language models, which overfit beyond; "

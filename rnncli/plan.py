@@ -20,6 +20,7 @@ from rnncli.text.build import VocabOptions
 from rnncli.trainoptions import TrainOptions
 
 SGD_LR = 10.0  # plain SGD's default learning rate (docs/defaults.md)
+WEIGHT_DECAY = 0.01  # AdamW's, on weight matrices, where a task's planner sets no other
 
 
 @dataclass(frozen=True)
@@ -184,7 +185,7 @@ def plan_run(args: TrainArgs, task: str, tokenizer: TokenizerPlan, facts: Corpus
     run's (``base``; its dropout may change), and the data and loop are planned for this corpus."""
     if saved is not None:
         epochs = args.epochs if args.epochs is not None else saved.loop.epochs
-        loop = loop_options(args, saved.loop.lr, epochs, machine, saved.loop.patience)
+        loop = loop_options(args, saved.loop.lr, epochs, machine, saved.loop.patience, saved.loop.weight_decay)
         loop = dataclasses.replace(loop, cycle_steps=saved.loop.cycle_steps)
         return dataclasses.replace(saved, args=args, loop=loop, machine=machine)
     planned = planning(task).plan(args, tokenizer, facts, machine)
@@ -234,13 +235,13 @@ def batch_size_of(args: TrainArgs, shapes: Shapes, machine: Machine) -> int:
 
 
 def loop_options(args: TrainArgs, default_lr: float, epochs: int | None, machine: Machine,
-          default_patience: int | None) -> TrainOptions:
+                 default_patience: int | None, default_weight_decay: float = WEIGHT_DECAY) -> TrainOptions:
     """The loop's options; the defaults given are those of the model kind (or of the saved run)."""
     every_s, every_steps = parse_save_every(args.save_every)
     default_lr = SGD_LR if args.optimizer == "sgd" else default_lr
     return TrainOptions(epochs=epochs, max_steps=args.max_steps, time_budget=args.time_budget,
                         lr=args.lr if args.lr is not None else default_lr, optimizer=args.optimizer,
-                        weight_decay=args.weight_decay,
+                        weight_decay=given_or(args.weight_decay, default_weight_decay),
                         clip=args.clip, eval_every=args.eval_every,
                         patience=args.patience if args.patience is not None else default_patience,
                         average=bool(args.average),

@@ -112,6 +112,15 @@ def test_bag_of_words_is_one_directional_with_hashed_bigrams():
     assert plan.loop.lr == 2e-2
 
 
+def test_character_models_decay_their_weights_more_than_other_models():
+    """Characters see their corpus several times within a budget: weight decay 0.1 holds them back from
+    memorising it at no cost per step (docs/defaults.md); the rest keep AdamW's common 0.01."""
+    assert lm_plan(1_003_854, "char", 324, time_budget=120).loop.weight_decay == 0.1
+    assert lm_plan(2_875_966, "word", 41_000).loop.weight_decay == 0.01
+    assert classifier_plan(4_459, 2).loop.weight_decay == 0.01
+    assert lm_plan(1_003_854, "char", 324, weight_decay=0.0).loop.weight_decay == 0.0
+
+
 def test_given_values_win_over_defaults():
     plan = lm_plan(1_003_854, "char", 324, hidden=32, batch_size=8, bptt=20, lr=1e-3, dropout=0.5, layers=2)
     assert (plan.model.hidden, plan.model.embed, plan.model.layers, plan.model.dropout) == (32, 32, 2, 0.5)
@@ -169,6 +178,14 @@ def test_resume_keeps_the_schedule_cycles_of_a_word_model():
     args = resumed(saved.args, TrainArgs.of(output="r", resume=True, time_budget=100))
     plan = plan_run(args, "lm", saved.tokenizer, CorpusFacts(1, 1, 41_000, "word"), CPU2, saved)
     assert plan.loop.cycle_steps == 1230 and plan.loop.patience == 3 and plan.loop.time_budget == 100
+
+
+def test_resume_keeps_the_weight_decay_the_run_began_with_unless_given_now():
+    saved = lm_plan(1_003_854, "char", 324, max_steps=100)
+    for now, expected in ((TrainArgs.of(output="r", resume=True), 0.1),
+                          (TrainArgs.of(output="r", resume=True, weight_decay=0.02), 0.02)):
+        plan = plan_run(resumed(saved.args, now), "lm", saved.tokenizer, CorpusFacts(1, 1, 324, "char"), CPU2, saved)
+        assert plan.loop.weight_decay == expected
 
 
 @pytest.mark.parametrize("option, value", [("hidden", 128), ("batch_size", 4), ("level", "word"), ("model", "gru")])
