@@ -46,7 +46,7 @@ def test_character_models_fit_their_batches_in_the_corpus_and_grow_with_it(chars
     assert d.bptt == 50
     assert m.hidden == (128 if chars < 30_000 else 256 if chars < 300_000 else 512)
     assert m.embed == 64 and not m.cutoffs
-    assert plan.loop.lr == 4e-3 and plan.loop.precision == "fp32"
+    assert plan.loop.lr == 6e-3 and plan.loop.precision == "fp32"
     assert plan.loop.epochs is not None and plan.loop.epochs >= 1  # without a clock, about 3M tokens
     assert plan.loop.epochs * chars >= min(chars, 3_000_000)
 
@@ -238,7 +238,7 @@ def test_a_slow_machine_trains_a_narrower_character_model_in_a_short_budget():
     slow = dataclasses.replace(CPU2, rates=((512, 11_000.0), (384, 16_000.0), (256, 24_000.0)))
     fast = dataclasses.replace(CPU2, precision="bf16", rates=((512, 26_000.0), (384, 33_000.0), (256, 40_000.0)))
     narrow = lm_plan(1_003_854, "char", 324, slow, time_budget=120)
-    assert narrow.model.hidden == 384 and narrow.loop.lr > 4e-3
+    assert narrow.model.hidden == 384 and narrow.loop.lr > 6e-3
     assert any("tokens per parameter" in note for note in narrow.notes)
     assert lm_plan(1_003_854, "char", 324, fast, time_budget=120).model.hidden == 512
     assert lm_plan(1_003_854, "char", 324, slow, time_budget=3600).model.hidden == 512

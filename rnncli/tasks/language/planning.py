@@ -59,7 +59,7 @@ def lm_shapes(tokens: int, level: str, threads: int) -> Shapes:
     """
     hidden = 128 if tokens < 30_000 else 256 if tokens < 300_000 else 512
     if level == "char":
-        embed, dropout, lr = 64, 0.0 if tokens > 500_000 else 0.1, 4e-3
+        embed, dropout, lr = 64, 0.0 if tokens > 500_000 else 0.1, 6e-3
         batch, bptt = (16 if threads <= 4 else 32), 50
     else:
         embed, dropout, lr = hidden, 0.3 if tokens < 30_000 else 0.1 if tokens < 100_000 else 0.0, 3e-3
