@@ -25,7 +25,7 @@ def tiny_run(tmp_path_factory):
     run = root / "run"
     result = CliRunner().invoke(app, ["train", str(corpus), "--valid", str(corpus), "-o", str(run),
                                       "--level", "char", "--max-steps", "400", "--lr", "0.01",
-                                      "--dropout", "0", "--precision", "fp32", *TINY])
+                                      "--dropout", "0", "--weight-decay", "0", "--precision", "fp32", *TINY])
     assert result.exit_code == 0, result.stderr
     return root, corpus, run
 

@@ -21,7 +21,7 @@ def char_run(tmp_path_factory):
 
     run = tmp_path_factory.mktemp("workflows") / "lm"
     result = CliRunner().invoke(app, ["train", str(SAMPLE / "english.txt"), "-o", str(run), "--level", "char",
-                                      "--max-steps", "60", "--eval-every", "30", *TINY])
+                                      "--max-steps", "120", "--eval-every", "60", *TINY])
     assert result.exit_code == 0, result.stderr
     return run
 
