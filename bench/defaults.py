@@ -95,6 +95,13 @@ def _char_corpora(work: Path) -> dict[str, Path]:
     return corpora
 
 
+def _char_loss(d: Path, run: Path, seed: int, options: list[str]) -> float:
+    """A character LSTM trained 120 s on ``d``'s train.txt with ``options``: its best validation loss."""
+    rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--model", "lstm",
+           "--time-budget", "120", "--seed", str(seed), "-o", str(run), "-q", *options, check=True)
+    return _best(run, "val_loss", False)
+
+
 def char_window(work: Path) -> None:
     """Truncation window (--bptt) of character models: 50 (the default) against 100 and 25,
     --time-budget 120, on three corpora; tinyshakespeare in both precisions, seeds 0 and 1."""
@@ -106,11 +113,9 @@ def char_window(work: Path) -> None:
     for name, precision, seed, windows in cases:
         d, scores = corpora[name], []
         for window in windows:
-            run = work / f"window-{name[:5]}-{precision}-{seed}-{window}"
-            rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--model", "lstm",
-                   "--time-budget", "120", "--precision", precision, "--bptt", window, "--seed", str(seed),
-                   "-o", str(run), "-q", check=True)
-            scores.append(f"{window}: {_best(run, 'val_loss', False):.4f}")
+            loss = _char_loss(d, work / f"window-{name[:5]}-{precision}-{seed}-{window}", seed,
+                              ["--precision", precision, "--bptt", window])
+            scores.append(f"{window}: {loss:.4f}")
         print(f"  {name}, {precision}, seed {seed}: " + ", ".join(scores))
 
 
@@ -126,11 +131,9 @@ def char_optimiser(work: Path) -> None:
         for seed in (0, 1):
             scores = {}
             for name in names[seed:] + names[:seed]:
-                run = work / f"optimiser-{corpus[:5]}-{seed}-{name.replace(' ', '-')}"
-                rnncli("train", str(d / "train.txt"), "--valid", str(d / "valid.txt"), "--level", "char", "--model",
-                       "lstm", "--time-budget", "120", "--seed", str(seed), "-o", str(run), "-q", *variants[name],
-                       check=True)
-                scores[name] = f"{name}: {_best(run, 'val_loss', False):.4f}"
+                loss = _char_loss(d, work / f"optimiser-{corpus[:5]}-{seed}-{name.replace(' ', '-')}", seed,
+                                  variants[name])
+                scores[name] = f"{name}: {loss:.4f}"
             print(f"  {corpus}, seed {seed}: " + ", ".join(scores[name] for name in names), flush=True)
 
 
